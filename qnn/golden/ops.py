@@ -1,0 +1,124 @@
+"""Golden reference kernels: plain NumPy functions, integer in, integer out (int64).
+
+Axes: vectors are [N, C]; images are channels-last [N, H, W, C]; per-channel constants index the last axis.
+Float kernels (``dequant``, ``affine``, ``quantize``) compute in float32 in PyTorch's order, so that a graph
+before streamlining behaves as the Brevitas model did.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from qnn.qtype import QType
+
+_F32_EXACT = 1 << 24  # every integer of smaller magnitude is exact in float32
+_F64_EXACT = 1 << 53
+
+
+def exact_matmul(x: np.ndarray, w: np.ndarray, bound: int) -> np.ndarray:
+    """x [M, K] @ w [K, O] on integers, exactly.
+
+    NumPy has no BLAS for integers, so when ``bound`` (an upper bound of sum_k |x_mk * w_ko|, hence of every
+    partial sum) proves float32 or float64 arithmetic exact, the product runs in that type and converts back;
+    otherwise it runs in int64. The result is the same integer either way (tests check both paths)."""
+    if bound < _F32_EXACT:
+        return (x.astype(np.float32) @ w.astype(np.float32)).astype(np.int64)
+    if bound < _F64_EXACT:
+        return (x.astype(np.float64) @ w.astype(np.float64)).astype(np.int64)
+    return x.astype(np.int64) @ w.astype(np.int64)
+
+
+def _bound(w2d: np.ndarray, in_type: QType) -> int:
+    """max over outputs of sum_k |w_ko| * max|x| for w2d [K, O]."""
+    xmax = max(abs(in_type.min), abs(in_type.max))
+    return int(np.abs(w2d).sum(axis=0).max(initial=0)) * xmax
+
+
+def dense(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, in_type: QType, force_int64: bool = False) -> np.ndarray:
+    """x [N, I] int, weight [O, I], bias [O] -> acc [N, O]."""
+    wt = weight.T
+    bound = 1 << 62 if force_int64 else _bound(wt, in_type)
+    return exact_matmul(x, wt, bound) + bias
+
+
+def im2col(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], pad: tuple[int, int, int, int]) -> np.ndarray:
+    """[N, H, W, C] -> patches [N, Ho, Wo, KH*KW*C], patch order (kh, kw, c) to match weight [O, KH, KW, C]."""
+    t, l, b, r = pad
+    if any(pad):
+        x = np.pad(x, ((0, 0), (t, b), (l, r), (0, 0)))
+    kh, kw = kernel
+    win = sliding_window_view(x, (kh, kw), axis=(1, 2))[:, :: stride[0], :: stride[1]]  # [N, Ho, Wo, C, KH, KW]
+    win = win.transpose(0, 1, 2, 4, 5, 3)  # [N, Ho, Wo, KH, KW, C]
+    n, ho, wo = win.shape[:3]
+    return win.reshape(n, ho, wo, -1)
+
+
+def conv2d(x, weight, bias, in_type: QType, stride, pad, force_int64: bool = False) -> np.ndarray:
+    """x [N, H, W, C] int, weight [O, KH, KW, C] -> acc [N, Ho, Wo, O]."""
+    o, kh, kw, _ = weight.shape
+    cols = im2col(x, (kh, kw), stride, pad)
+    n, ho, wo, k = cols.shape
+    wt = weight.reshape(o, -1).T
+    bound = 1 << 62 if force_int64 else _bound(wt, in_type)
+    return (exact_matmul(cols.reshape(-1, k), wt, bound) + bias).reshape(n, ho, wo, o)
+
+
+def multithreshold(x: np.ndarray, thresholds: np.ndarray, out_type: QType) -> np.ndarray:
+    """Count, per element, the thresholds of its channel (last axis) that it reaches: x >= t."""
+    x = np.asarray(x, dtype=np.int64)
+    t = np.broadcast_to(thresholds, (x.shape[-1], thresholds.shape[-1]))
+    if t.shape[1] <= 16:
+        count = (x[..., None] >= t).sum(axis=-1)
+    else:
+        count = np.empty(x.shape, dtype=np.int64)
+        for c in range(t.shape[0]):
+            count[..., c] = np.searchsorted(t[c], x[..., c], side="right")
+    return out_type.from_level(count)
+
+
+def shift(x: np.ndarray, s: int, out_type: QType) -> np.ndarray:
+    """clip(round_half_even(x / 2**s)); a negative s shifts left."""
+    x = np.asarray(x, dtype=np.int64)
+    if s <= 0:
+        y = x << (-s)
+    else:
+        q = x >> s  # floor
+        rem = x - (q << s)
+        half = 1 << (s - 1)
+        y = q + ((rem > half) | ((rem == half) & ((q & 1) == 1)))
+    return np.clip(y, out_type.min, out_type.max)
+
+
+def maxpool(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
+    """[N, H, W, C] -> [N, Ho, Wo, C], no padding (floor)."""
+    win = sliding_window_view(x, kernel, axis=(1, 2))[:, :: stride[0], :: stride[1]]  # [N, Ho, Wo, C, KH, KW]
+    return win.max(axis=(-2, -1))
+
+
+def flatten(x: np.ndarray) -> np.ndarray:
+    """[N, H, W, C] -> [N, H*W*C] (channels-last order)."""
+    return x.reshape(x.shape[0], -1)
+
+
+def quantize(x: np.ndarray, scale, zero_point, quant_type: QType) -> np.ndarray:
+    """QONNX Quant in float32 (x / scale + zp, round half to even, clip), zero point removed; BipolarQuant."""
+    x = np.asarray(x, dtype=np.float32)
+    if quant_type.bipolar:
+        return np.where(x >= 0, 1, -1).astype(np.int64)
+    scale = np.asarray(scale, dtype=np.float32)
+    zp = np.asarray(zero_point, dtype=np.float32)
+    q = np.clip(np.round(x / scale + zp), quant_type.min, quant_type.max)
+    return (q - zp).astype(np.int64)
+
+
+def dequant(x: np.ndarray, scale) -> np.ndarray:
+    return np.asarray(x).astype(np.float32) * np.asarray(scale, dtype=np.float32)
+
+
+def affine(x: np.ndarray, mul, add) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    return x * np.asarray(mul, dtype=np.float32) + np.asarray(add, dtype=np.float32)
+
+
+def relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0).astype(x.dtype)

@@ -1,0 +1,75 @@
+"""The integer IR graph: a chain of nodes plus the input description.
+
+``IntGraph`` is immutable; passes return new graphs (see ``qnn.ir.passes``). The input is given to the graph in the
+layout of the original model (``input_layout``: ``"NC"`` vectors or ``"NCHW"`` images as ONNX has them); the
+executor moves images to channels-last before the first node.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from qnn.errors import QnnError
+from qnn.ir.nodes import Dequant, Affine, Node, Quantize
+
+
+@dataclass(frozen=True)
+class IntGraph:
+    nodes: tuple[Node, ...]
+    input_shape: tuple[int, ...]  # without the batch axis, in ``input_layout``
+    input_layout: str = "NC"  # "NC" or "NCHW"
+    meta: dict = field(default_factory=dict)
+
+    def with_nodes(self, nodes) -> "IntGraph":
+        return replace(self, nodes=tuple(nodes))
+
+    def __iter__(self):
+        return iter(self.nodes)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def index(self, name: str) -> int:
+        for i, n in enumerate(self.nodes):
+            if n.name == name:
+                return i
+        raise KeyError(name)
+
+    # structure of a streamlined graph --------------------------------------------------------------
+    @property
+    def is_streamlined(self) -> bool:
+        """Quantize, then integer nodes only, then a float tail of Dequant/Affine."""
+        try:
+            self.split()
+            return True
+        except QnnError:
+            return False
+
+    def split(self) -> tuple[Quantize, tuple[Node, ...], tuple[Node, ...]]:
+        """(input quantizer, integer body, float tail); raises if the graph is not streamlined."""
+        if not self.nodes or not isinstance(self.nodes[0], Quantize):
+            raise QnnError("graph does not start with an input quantizer")
+        body_end = len(self.nodes)
+        while body_end > 1 and isinstance(self.nodes[body_end - 1], (Dequant, Affine)):
+            body_end -= 1
+        body = self.nodes[1:body_end]
+        for n in body:
+            if not n.is_integer:
+                raise QnnError(f"node {n.name} ({n.kind}) is still float after streamlining")
+        return self.nodes[0], tuple(body), tuple(self.nodes[body_end:])
+
+    @property
+    def input_quant(self) -> Quantize:
+        return self.split()[0]
+
+    @property
+    def body(self) -> tuple[Node, ...]:
+        return self.split()[1]
+
+    @property
+    def tail(self) -> tuple[Node, ...]:
+        return self.split()[2]
+
+    def summary(self) -> str:
+        lines = [f"input {self.input_layout} {list(self.input_shape)}"]
+        lines += [f"  {n.name:<14} {n.describe()}" for n in self.nodes]
+        return "\n".join(lines)

@@ -1,0 +1,219 @@
+"""Nodes of the integer IR.
+
+Every node is a frozen dataclass holding NumPy constants. A graph is a chain of nodes; each node maps one
+tensor to one tensor. Tensors are ``[N, C]`` vectors or ``[N, H, W, C]`` images: channels-last everywhere,
+per-channel constants always apply to the last axis.
+
+Two families live side by side so that every stage of streamlining stays executable:
+
+- integer nodes (``Dense``, ``Conv2d``, ``MultiThreshold``, ``Shift``, ``MaxPool``, ``Flatten``) take and give
+  int64 tensors holding the values of their ``QType``;
+- float nodes (``Dequant``, ``Affine``, ``Relu``) are what a QONNX graph has between an accumulator and the next
+  quantizer, computed in float32 in the order PyTorch computes them.
+
+``Quantize`` turns float into int (the network input, or an activation quantizer before streamlining). A fully
+streamlined graph is ``Quantize``, integer nodes, then a float tail (``Dequant`` and perhaps ``Affine``) that turns
+the integer output into logits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import ClassVar
+
+import numpy as np
+
+from qnn.qtype import QType
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    is_integer: ClassVar[bool] = True  # consumes and produces integers
+
+    def with_(self, **changes) -> "Node":
+        return replace(self, **changes)
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+    def describe(self) -> str:
+        return self.kind
+
+
+# --- float -> int ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Quantize(Node):
+    """q = clip(round(x / scale + zero_point)) - zero_point, as a QONNX ``Quant`` (or ``BipolarQuant``).
+
+    The emitted integer has the zero point already removed, so ``value = q * scale``; ``out_type`` is the type
+    of that shifted integer. ``scale``/``zero_point`` are scalars or per-channel vectors (last axis).
+    """
+
+    scale: np.ndarray = field(default_factory=lambda: np.float32(1.0))
+    zero_point: np.ndarray = field(default_factory=lambda: np.float32(0.0))
+    quant_type: QType = QType(8, False)  # type before removing the zero point (QONNX bit width/signed/narrow)
+    rounding: str = "ROUND"
+    is_integer: ClassVar[bool] = False
+
+    @property
+    def out_type(self) -> QType:
+        if self.quant_type.bipolar:
+            return self.quant_type
+        zp = np.asarray(self.zero_point, dtype=np.float64)
+        return QType.for_range(int(self.quant_type.min - zp.max()), int(self.quant_type.max - zp.min()))
+
+    def describe(self) -> str:
+        return f"Quantize({self.quant_type}, scale={_fmt(self.scale)})"
+
+
+# --- integer compute ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Dense(Node):
+    """acc[n, o] = sum_i x[n, i] * weight[o, i] + bias[o]."""
+
+    weight: np.ndarray = None  # int64 [out, in]
+    bias: np.ndarray = None  # int64 [out]
+    in_type: QType = None
+    weight_type: QType = None
+
+    @property
+    def acc_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        return _acc_bounds(self.weight.reshape(self.weight.shape[0], -1), self.bias, self.in_type)
+
+    @property
+    def acc_type(self) -> QType:
+        lo, hi = self.acc_bounds
+        return QType.for_range(lo.min(), hi.max())
+
+    @property
+    def out_type(self) -> QType:
+        return self.acc_type
+
+    @property
+    def channels(self) -> int:
+        return self.weight.shape[0]
+
+    @property
+    def macs(self) -> int:
+        return int(np.prod(self.weight.shape))
+
+    def describe(self) -> str:
+        return f"Dense({self.weight.shape[1]}->{self.weight.shape[0]}, w={self.weight_type}, acc={self.acc_type})"
+
+
+@dataclass(frozen=True)
+class Conv2d(Node):
+    """2D convolution, channels-last: x [N, H, W, Cin], weight [Cout, KH, KW, Cin], zero padding."""
+
+    weight: np.ndarray = None  # int64 [out, kh, kw, in]
+    bias: np.ndarray = None  # int64 [out]
+    in_type: QType = None
+    weight_type: QType = None
+    stride: tuple[int, int] = (1, 1)
+    pad: tuple[int, int, int, int] = (0, 0, 0, 0)  # top, left, bottom, right
+
+    acc_bounds = Dense.acc_bounds
+    acc_type = Dense.acc_type
+    out_type = Dense.out_type
+    channels = Dense.channels
+
+    @property
+    def kernel(self) -> tuple[int, int]:
+        return int(self.weight.shape[1]), int(self.weight.shape[2])
+
+    def describe(self) -> str:
+        o, kh, kw, i = self.weight.shape
+        return f"Conv2d({i}->{o}, {kh}x{kw}, s={self.stride}, w={self.weight_type}, acc={self.acc_type})"
+
+
+@dataclass(frozen=True)
+class MultiThreshold(Node):
+    """out = out_type.from_level(number of thresholds t with x >= t), per channel (FINN MultiThreshold).
+
+    thresholds: int64 [C or 1, levels-1], each row ascending. Represents any monotonic non-decreasing map from
+    integers to ``out_type`` exactly (BatchNorm + activation + quantizer)."""
+
+    thresholds: np.ndarray = None
+    in_type: QType = None
+    out_type: QType = None
+
+    def describe(self) -> str:
+        return f"MultiThreshold({self.in_type}->{self.out_type}, {self.thresholds.shape[0]}ch)"
+
+
+@dataclass(frozen=True)
+class Shift(Node):
+    """out = clip(round_half_even(x / 2**shift), out_type): requantization with power-of-two scales."""
+
+    shift: int = 0
+    in_type: QType = None
+    out_type: QType = None
+
+    def describe(self) -> str:
+        return f"Shift({self.in_type}>>{self.shift}->{self.out_type})"
+
+
+@dataclass(frozen=True)
+class MaxPool(Node):
+    """Max pooling over [N, H, W, C] (no padding); works on integers or floats."""
+
+    kernel: tuple[int, int] = (2, 2)
+    stride: tuple[int, int] = (2, 2)
+    is_integer: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class Flatten(Node):
+    """[N, H, W, C] -> [N, H*W*C] in channels-last order (the next Dense's columns are ordered to match)."""
+
+
+# --- float nodes (before streamlining, and the output tail) ---------------------------------------
+@dataclass(frozen=True)
+class Dequant(Node):
+    """y = float32(x) * scale (scalar or per-channel)."""
+
+    scale: np.ndarray = None
+    is_integer: ClassVar[bool] = False
+
+    def describe(self) -> str:
+        return f"Dequant(scale={_fmt(self.scale)})"
+
+
+@dataclass(frozen=True)
+class Affine(Node):
+    """y = x * mul + add in float32 (BatchNorm in inference form, Mul/Div/Add by constants)."""
+
+    mul: np.ndarray = None
+    add: np.ndarray = None
+    is_integer: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class Relu(Node):
+    is_integer: ClassVar[bool] = False
+
+
+NODE_TYPES: dict[str, type[Node]] = {
+    t.__name__: t for t in (Quantize, Dense, Conv2d, MultiThreshold, Shift, MaxPool, Flatten, Dequant, Affine, Relu)
+}
+
+
+def node_fields(node: Node) -> dict:
+    return {f.name: getattr(node, f.name) for f in fields(node)}
+
+
+def _acc_bounds(w: np.ndarray, b: np.ndarray, in_type: QType) -> tuple[np.ndarray, np.ndarray]:
+    """Exact worst-case accumulator range per output channel."""
+    lo_x, hi_x = in_type.min, in_type.max
+    w = w.astype(np.int64)
+    hi = np.maximum(w * lo_x, w * hi_x).sum(axis=1)
+    lo = np.minimum(w * lo_x, w * hi_x).sum(axis=1)
+    if b is not None:
+        hi, lo = hi + b, lo + b
+    return lo, hi
+
+
+def _fmt(a) -> str:
+    a = np.asarray(a)
+    return f"{float(a):g}" if a.size == 1 else f"[{a.size} per-channel]"

@@ -1,0 +1,76 @@
+"""Quantized CNN: [conv3x3 -> BatchNorm2d -> activation -> maxpool2] blocks, then dense layers."""
+from __future__ import annotations
+
+import brevitas.nn as bnn
+import torch
+from torch import nn
+
+from qnn.models import quantizers as Q
+from qnn.models.spec import ModelSpec
+
+
+def _flat_features(spec: ModelSpec) -> int:
+    c, h, w = spec.in_shape
+    for ch in spec.channels:
+        h, w, c = h // 2, w // 2, ch
+    return c * h * w
+
+
+class QuantCNN(nn.Module):
+    def __init__(self, spec: ModelSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        self.inp = Q.input_quant(spec.input_bits)
+        blocks: list[nn.Module] = []
+        cin = spec.in_shape[0]
+        for ch in spec.channels:
+            blocks.append(bnn.QuantConv2d(cin, ch, 3, padding=1, bias=True, **Q.weight_kwargs(spec.weight_bits),
+                                          **Q.bias_kwargs()))
+            if spec.batchnorm:
+                blocks.append(nn.BatchNorm2d(ch))
+            blocks.append(Q.act(spec.act_bits))
+            blocks.append(nn.MaxPool2d(2))
+            cin = ch
+        self.features = nn.Sequential(*blocks)
+        dense: list[nn.Module] = []
+        width = _flat_features(spec)
+        for h in spec.hidden:
+            dense.append(bnn.QuantLinear(width, h, bias=True, **Q.weight_kwargs(spec.weight_bits), **Q.bias_kwargs()))
+            if spec.batchnorm:
+                dense.append(nn.BatchNorm1d(h))
+            dense.append(Q.act(spec.act_bits))
+            if spec.dropout:
+                dense.append(nn.Dropout(spec.dropout))
+            width = h
+        dense.append(bnn.QuantLinear(width, spec.num_classes, bias=True, **Q.weight_kwargs(spec.weight_bits),
+                                     **Q.bias_kwargs()))
+        self.classifier = nn.Sequential(*dense)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.features(self.inp(x))
+        return self.classifier(x.flatten(1))
+
+
+class FloatCNN(nn.Module):
+    def __init__(self, spec: ModelSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        blocks: list[nn.Module] = []
+        cin = spec.in_shape[0]
+        for ch in spec.channels:
+            blocks += [nn.Conv2d(cin, ch, 3, padding=1)] + ([nn.BatchNorm2d(ch)] if spec.batchnorm else [])
+            blocks += [nn.ReLU(), nn.MaxPool2d(2)]
+            cin = ch
+        self.features = nn.Sequential(*blocks)
+        dense: list[nn.Module] = []
+        width = _flat_features(spec)
+        for h in spec.hidden:
+            dense += [nn.Linear(width, h)] + ([nn.BatchNorm1d(h)] if spec.batchnorm else []) + [nn.ReLU()]
+            if spec.dropout:
+                dense.append(nn.Dropout(spec.dropout))
+            width = h
+        dense.append(nn.Linear(width, spec.num_classes))
+        self.classifier = nn.Sequential(*dense)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x).flatten(1))
