@@ -1,0 +1,61 @@
+"""The ``qnn`` command line: thin wrappers over library functions.
+
+Each command group lives in its own module with a ``register(app)`` function. Errors a user can fix
+(``QnnError``) print one line and exit with code 2; ``--debug`` shows the traceback instead.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from qnn.errors import QnnError
+
+COMMAND_MODULES = ["qnn.cli.train", "qnn.cli.export", "qnn.cli.evaluate"]
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Quantization-aware training to verified FPGA hardware, with open tools.")
+_state = {"debug": False}
+
+
+@app.callback()
+def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors.")) -> None:
+    _state["debug"] = debug
+
+
+for _m in COMMAND_MODULES:
+    importlib.import_module(_m).register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        app(args=argv, standalone_mode=False)
+    except QnnError as e:
+        if debug:
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished steps are kept; re-run to continue", file=sys.stderr)
+        return 130
+    except Exception as e:  # click usage errors and the like
+        import click
+
+        if isinstance(e, click.exceptions.Exit):
+            return e.exit_code
+        if isinstance(e, click.ClickException):
+            if debug:
+                raise
+            print(f"error: {e.format_message()}", file=sys.stderr)
+            return 2
+        if isinstance(e, click.exceptions.Abort):
+            return 130
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Helpers shared by CLI commands: argument parsing and printing."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from qnn.errors import QnnError
+from qnn.run import Run
+
+console = Console()
+
+RUN_ARG_HELP = "Run directory (e.g. runs/tfc-w2a2)."
+
+
+def int_list(text: str | None, what: str) -> tuple[int, ...] | None:
+    if not text:
+        return None
+    try:
+        vals = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise QnnError(f"--{what} must be comma-separated integers like 64,64, got {text!r}") from None
+    if any(v < 1 for v in vals):
+        raise QnnError(f"--{what} sizes must be positive, got {text!r}")
+    return vals
+
+
+def open_run(path: Path) -> Run:
+    return Run(path).require()
+
+
+def table(title: str, columns: list[str], rows: list[list]) -> None:
+    t = Table(title=title)
+    for c in columns:
+        t.add_column(c, justify="right" if c not in columns[:1] else "left")
+    for r in rows:
+        t.add_row(*[str(v) for v in r])
+    console.print(t)

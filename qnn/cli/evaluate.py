@@ -1,0 +1,36 @@
+"""`qnn eval`: accuracy of float / Brevitas / golden models, per-class metrics, confusion matrix."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from qnn.cli.common import RUN_ARG_HELP, console, open_run, table
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("eval")
+    def eval_cmd(
+        run_dir: Path = typer.Argument(..., help=RUN_ARG_HELP),
+        split: str = typer.Option("test", help="test | val"),
+        limit: int = typer.Option(None, help="evaluate on the first N samples"),
+        data_dir: Path = typer.Option(None, help="data folder (default: the one the run was trained on)"),
+    ) -> None:
+        """Evaluate the run on its dataset; writes metrics.json and plots/confusion_*.png."""
+        from qnn.evaluate import evaluate_run
+
+        run = open_run(run_dir).require_ir()
+        res = evaluate_run(run, split, data_dir, limit)
+        rows = []
+        for key, label in (("float", "float baseline"), ("brevitas", "quantized (Brevitas)"), ("golden", "golden (integer)")):
+            if key in res:
+                secs = res.get(f"{key}_seconds")
+                rows.append([label, f"{res[key]['accuracy']:.2%}", f"{res[key]['macro_f1']:.3f}",
+                             f"{secs:.3f}" if secs is not None else "-"])
+        table(f"{run.name} on {res['dataset']} ({res['split']}, n={res['n']})",
+              ["model", "accuracy", "macro F1", "seconds"], rows)
+        if "golden_vs_brevitas" in res:
+            a = res["golden_vs_brevitas"]
+            console.print(f"golden vs Brevitas: argmax equal {a['argmax_equal']:.2%}, max |logit diff| "
+                          f"{a['max_abs_diff']:.3g}; golden is {res['golden_speedup']:.1f}x the speed of Brevitas")
+        console.print(f"confusion matrix: {run.plots_dir / 'confusion_golden.png'}")

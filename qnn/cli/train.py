@@ -1,0 +1,81 @@
+"""`qnn train`: quantization-aware training into a run directory."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import typer
+
+from qnn.cli.common import RUN_ARG_HELP, console, int_list
+from qnn.errors import QnnError
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("train")
+    def train_cmd(
+        run_dir: Path = typer.Argument(..., help=RUN_ARG_HELP),
+        dataset: str = typer.Option("mnist", help="mnist | kws"),
+        model: str = typer.Option("tfc", help="tfc | sfc | lfc | mlp | cnn | kws-mlp | kws-cnn"),
+        weight_bits: int = typer.Option(4, "-w", "--weight-bits", help="1..8, or 32 for a float model"),
+        act_bits: int = typer.Option(4, "-a", "--act-bits", help="1..8, or 32 for a float model"),
+        input_bits: int = typer.Option(8, help="input quantizer bits, 1..8"),
+        hidden: str = typer.Option(None, help="dense layer widths, e.g. 64,64 (overrides the preset)"),
+        channels: str = typer.Option(None, help="conv channels, e.g. 16,32 (overrides the preset)"),
+        batchnorm: bool = typer.Option(True, help="BatchNorm before each activation"),
+        dropout: float = typer.Option(0.0, help="dropout after each hidden activation"),
+        epochs: int = typer.Option(10),
+        batch_size: int = typer.Option(128),
+        lr: float = typer.Option(2e-3),
+        optimizer: str = typer.Option("adam", help="adam | sgd"),
+        schedule: str = typer.Option("cosine", help="cosine | step | none"),
+        weight_decay: float = typer.Option(0.0),
+        seed: int = typer.Option(0),
+        val_fraction: float = typer.Option(0.1),
+        augment_shift: int = typer.Option(0, help="random translation augmentation, pixels"),
+        data_dir: Path = typer.Option(None, help="data folder (default: $QNN_DATA, else embedded data)"),
+        limit_train: int = typer.Option(None, help="train on the first N samples only"),
+        float_baseline: bool = typer.Option(False, help="also train the float model of the same shape"),
+        resume: bool = typer.Option(False, help="continue an interrupted run from its last checkpoint"),
+        force: bool = typer.Option(False, help="retrain a run that already has a checkpoint"),
+        quiet: bool = typer.Option(False, help="no progress bars"),
+    ) -> None:
+        """Train a quantized (Brevitas) model; checkpoints every epoch."""
+        from qnn.data import load_dataset
+        from qnn.models import spec_from_preset
+        from qnn.models.spec import ModelSpec
+        from qnn.run import Run
+        from qnn.train import TrainConfig, train
+
+        run = Run(run_dir)
+        if resume:
+            cfg_all = run.config
+            spec = ModelSpec.from_dict(cfg_all["model"])
+            cfg = TrainConfig(**cfg_all["train"])
+            ds_cfg = cfg_all["dataset"]
+            limit_train = cfg_all.get("limit_train")
+            float_baseline = cfg_all.get("float_baseline", False)
+        else:
+            if run.checkpoint.is_file() and not force:
+                raise QnnError(f"run {run_dir} already has a trained model: use --resume to continue it, --force "
+                               "to retrain it, or another run directory")
+            cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, schedule=schedule,
+                              weight_decay=weight_decay, seed=seed, val_fraction=val_fraction,
+                              augment_shift=augment_shift)
+            ds_cfg = {"name": dataset, "data_dir": str(data_dir) if data_dir else None, "options": {}}
+        ds = load_dataset(ds_cfg["name"], "train", ds_cfg["data_dir"], **ds_cfg["options"]).subset(limit_train, seed)
+        if not resume:
+            spec = spec_from_preset(model, in_shape=ds.in_shape, num_classes=ds.num_classes,
+                                    hidden=int_list(hidden, "hidden"), channels=int_list(channels, "channels"),
+                                    weight_bits=weight_bits, act_bits=act_bits, input_bits=input_bits,
+                                    batchnorm=batchnorm, dropout=dropout)
+            run.write_config({"dataset": ds_cfg, "model": spec.to_dict(), "train": asdict(cfg),
+                              "limit_train": limit_train, "float_baseline": float_baseline})
+        console.print(f"[bold]{run_dir}[/]: {spec.tag} on {ds.source} ({len(ds)} samples), {cfg.epochs} epochs")
+        _, hist = train(run, spec, cfg, ds, resume=resume, quiet=quiet)
+        run.update_metrics(train=hist)
+        if float_baseline and not spec.is_float:
+            console.print("float baseline of the same shape:")
+            _, fhist = train(run, spec.with_(weight_bits=32, act_bits=32), cfg, ds, resume=resume,
+                             checkpoint_name="float_checkpoint.pt", quiet=quiet)
+            run.update_metrics(train_float=fhist)
+        console.print(f"trained: {run.checkpoint}")

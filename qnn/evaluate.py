@@ -1,0 +1,59 @@
+"""Evaluate a run: the float baseline, the Brevitas model and the golden integer model on the same test set.
+
+Also measures how the golden model agrees with Brevitas (argmax identity and max |logit difference|), and the
+time each takes on the whole set.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from qnn.golden import predict
+from qnn.metrics.classification import classification_report
+from qnn.metrics.plots import plot_confusion
+from qnn.run import Run
+
+FLOAT_CHECKPOINT = "float_checkpoint.pt"
+
+
+def compare_logits(golden: np.ndarray, reference: np.ndarray) -> dict:
+    return {
+        "argmax_equal": float((golden.argmax(1) == reference.argmax(1)).mean()),
+        "argmax_mismatches": int((golden.argmax(1) != reference.argmax(1)).sum()),
+        "max_abs_diff": float(np.abs(golden - reference).max()) if len(golden) else 0.0,
+    }
+
+
+def evaluate_run(run: Run, split: str = "test", data_dir=None, limit: int | None = None, plots: bool = True) -> dict:
+    from qnn.train import load_model, predict_logits
+
+    ds = run.dataset(split, data_dir=data_dir, limit=limit)
+    graph = run.graph()
+    res: dict = {"dataset": ds.source, "split": split, "n": len(ds)}
+
+    t = time.perf_counter()
+    _, g_logits = predict(graph, ds.x)
+    res["golden_seconds"] = time.perf_counter() - t
+    res["golden"] = classification_report(ds.y, g_logits.argmax(1), ds.classes)
+
+    if run.checkpoint.is_file():
+        model = load_model(run)
+        predict_logits(model, ds.x[:8])  # warm-up
+        t = time.perf_counter()
+        b_logits = predict_logits(model, ds.x)
+        res["brevitas_seconds"] = time.perf_counter() - t
+        res["brevitas"] = classification_report(ds.y, b_logits.argmax(1), ds.classes)
+        res["golden_vs_brevitas"] = compare_logits(g_logits, b_logits)
+        res["golden_speedup"] = res["brevitas_seconds"] / max(res["golden_seconds"], 1e-9)
+    if (run.path / FLOAT_CHECKPOINT).is_file():
+        fmodel = load_model(run, FLOAT_CHECKPOINT)
+        res["float"] = classification_report(ds.y, predict_logits(fmodel, ds.x).argmax(1), ds.classes)
+
+    if plots:
+        for key in ("golden", "float"):
+            if key in res:
+                plot_confusion(np.array(res[key]["confusion"]), ds.classes, run.plots_dir / f"confusion_{key}.png",
+                               f"{run.name}: {key} model, accuracy {res[key]['accuracy']:.2%} (n={len(ds)})")
+    run.update_metrics(eval=res)
+    return res

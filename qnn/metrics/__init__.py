@@ -1,0 +1,1 @@
+"""Metrics: classification (accuracy, precision/recall/F1, confusion) and plots."""
