@@ -80,6 +80,20 @@ def predict_logits(model: nn.Module, x: np.ndarray, batch: int = 1000) -> np.nda
     return torch.cat(outs).numpy() if outs else np.zeros((0,))
 
 
+def runtime_stats(model: nn.Module) -> dict:
+    """Brevitas' activation scales collect statistics for their first training steps in a counter and a buffer
+    that ``state_dict`` leaves out; a checkpoint keeps them so that resuming continues exactly."""
+    return {name: (m.counter, None if m.buffer is None else m.buffer.detach().clone())
+            for name, m in model.named_modules() if hasattr(m, "counter") and hasattr(m, "buffer")}
+
+
+def restore_runtime_stats(model: nn.Module, stats: dict) -> None:
+    modules = dict(model.named_modules())
+    for name, (counter, buffer) in stats.items():
+        modules[name].counter = counter
+        modules[name].buffer = buffer
+
+
 def _make_optimizer(model: nn.Module, cfg: TrainConfig, steps_per_epoch: int):
     if cfg.optimizer == "adam":
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -114,6 +128,7 @@ def train(run: Run, spec: ModelSpec, cfg: TrainConfig, train_ds: Dataset, resume
     if resume and ckpt_path.is_file():
         state = torch.load(ckpt_path, weights_only=False)
         model.load_state_dict(state["model"])
+        restore_runtime_stats(model, state.get("runtime_stats", {}))
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         gen.set_state(state["generator"])
@@ -147,7 +162,7 @@ def train(run: Run, spec: ModelSpec, cfg: TrainConfig, train_ds: Dataset, resume
         if va is not None:
             rec["val_acc"] = float((predict_logits(model, va.x).argmax(1) == va.y).mean())
         history.append(rec)
-        state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+        state = {"model": model.state_dict(), "runtime_stats": runtime_stats(model), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                  "generator": gen.get_state(), "torch_rng": torch.get_rng_state(), "epoch": epoch,
                  "history": history, "spec": spec.to_dict(), "train": asdict(cfg)}
         ckpt_dir.mkdir(parents=True, exist_ok=True)

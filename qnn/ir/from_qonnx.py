@@ -54,10 +54,23 @@ def load_qonnx(path: str | Path):
         raise QnnError(f"{path} holds an empty ONNX graph")
     if len(proto.graph.input) - len({i.name for i in proto.graph.initializer}) > 1:
         pass  # old exporters list initializers as inputs; checked after cleanup
+    for n in proto.graph.node:  # cleanup renames nodes: keep the user's names for error messages
+        if n.name and not n.doc_string:
+            n.doc_string = ORIG_NAME + n.name
     try:
         return cleanup_model(ModelWrapper(proto))
     except Exception as e:  # noqa: BLE001
         raise QnnError(f"qonnx could not clean up {path}: {type(e).__name__}: {str(e).splitlines()[0][:160]}") from None
+
+
+ORIG_NAME = "qnn-original-name:"
+
+
+def display_name(node) -> str:
+    """The node's name in the user's file (qonnx cleanup gives new names)."""
+    if node.doc_string.startswith(ORIG_NAME):
+        return node.doc_string[len(ORIG_NAME):]
+    return node.name
 
 
 class _Reader:
@@ -83,7 +96,7 @@ class _Reader:
     def need_const(self, node, idx: int, what: str) -> np.ndarray:
         v = self.const(node.input[idx])
         if v is None:
-            raise QnnError(f"node {node.name} ({node.op_type}): {what} is not a constant; only constant "
+            raise QnnError(f"node {display_name(node)} ({node.op_type}): {what} is not a constant; only constant "
                            "quantization parameters and weights are supported")
         return v
 
@@ -106,7 +119,7 @@ class _Reader:
         qt = _quant_type(p, bits)
         q = np.clip(np.round(x.astype(np.float32) / scale + zp), qt.min, qt.max) - zp
         if not np.all(q == np.round(q)):
-            raise QnnError(f"node {p.name}: non-integer zero point on weights is not supported")
+            raise QnnError(f"node {display_name(p)}: non-integer zero point on weights is not supported")
         return q.astype(np.int64), scale, qt
 
     def attrs(self, node) -> dict:
@@ -123,14 +136,14 @@ class _Reader:
 def _quant_type(node, bits: float) -> QType:
     a = {x.name: onnx.helper.get_attribute_value(x) for x in node.attribute}
     if bits != int(bits) or not 1 <= bits <= 32:
-        raise QnnError(f"node {node.name}: bit width {bits} is not an integer in 1..32")
+        raise QnnError(f"node {display_name(node)}: bit width {bits} is not an integer in 1..32")
     rounding = a.get("rounding_mode", b"ROUND")
     rounding = rounding.decode() if isinstance(rounding, bytes) else rounding
     if rounding.upper() not in ("ROUND", "ROUND_TO_EVEN", "HALF_EVEN"):
-        raise UnsupportedOp(f"node {node.name}: rounding mode {rounding} is not supported (only ROUND, half to even)")
+        raise UnsupportedOp(f"node {display_name(node)}: rounding mode {rounding} is not supported (only ROUND, half to even)")
     signed, narrow = bool(a.get("signed", 1)), bool(a.get("narrow", 0))
     if int(bits) == 1 and signed:
-        raise UnsupportedOp(f"node {node.name}: a signed 1-bit Quant is ambiguous; export it as BipolarQuant")
+        raise UnsupportedOp(f"node {display_name(node)}: a signed 1-bit Quant is ambiguous; export it as BipolarQuant")
     return QType(int(bits), signed, narrow)
 
 
@@ -144,7 +157,7 @@ def _per_channel(scale: np.ndarray, axis: int, ndim: int, what: str, node) -> np
     try:
         return s.reshape(shape).reshape(-1)
     except ValueError:
-        raise QnnError(f"node {node.name}: {what} scale of shape {list(s.shape)} is not per-tensor or per-channel") from None
+        raise QnnError(f"node {display_name(node)}: {what} scale of shape {list(s.shape)} is not per-tensor or per-channel") from None
 
 
 def read_qonnx(model) -> IntGraph:
@@ -177,13 +190,13 @@ def read_qonnx(model) -> IntGraph:
         if not cons:
             break
         if len(cons) > 1:
-            raise UnsupportedOp(f"tensor {cur} feeds {len(cons)} nodes ({', '.join(c.name for c in cons)}); "
+            raise UnsupportedOp(f"tensor {cur} feeds {len(cons)} nodes ({', '.join(display_name(c) for c in cons)}); "
                                 "only chains (no branches) are supported")
         node = cons[0]
         op = node.op_type
         a = r.attrs(node)
         if op not in SUPPORTED_OPS:
-            raise UnsupportedOp(f"node {node.name}: op {op} is not supported (supported: {', '.join(SUPPORTED_OPS)})")
+            raise UnsupportedOp(f"node {display_name(node)}: op {op} is not supported (supported: {', '.join(SUPPORTED_OPS)})")
 
         if op == "Identity":
             pass
@@ -200,7 +213,7 @@ def read_qonnx(model) -> IntGraph:
             s_c = _per_channel(s, nd - 1 if len(shape) == 1 else 1, nd, "activation", node)
             zp_c = _per_channel(zp, nd - 1 if len(shape) == 1 else 1, nd, "zero point", node)
             if not np.all(zp_c == np.round(zp_c)):
-                raise UnsupportedOp(f"node {node.name}: non-integer zero point {zp_c} is not supported")
+                raise UnsupportedOp(f"node {display_name(node)}: non-integer zero point {zp_c} is not supported")
             if state == "int":  # a quantizer on an integer tensor: go through float first
                 out.append(N.Dequant(f"{node.name}_deq", scale=scale))
             q = N.Quantize(node.name, scale=s_c, zero_point=zp_c, quant_type=qt)
@@ -209,20 +222,20 @@ def read_qonnx(model) -> IntGraph:
             started = True
         elif op in ("MatMul", "Gemm"):
             if state != "int":
-                raise QnnError(f"node {node.name} ({op}): its input is not quantized; float layers are not supported "
+                raise QnnError(f"node {display_name(node)} ({op}): its input is not quantized; float layers are not supported "
                                "(put a Quant node before it)")
             if np.asarray(scale).size != 1:
-                raise UnsupportedOp(f"node {node.name}: a per-channel activation scale before {op} is not supported")
+                raise UnsupportedOp(f"node {display_name(node)}: a per-channel activation scale before {op} is not supported")
             if len(shape) != 1:
-                raise UnsupportedOp(f"node {node.name}: {op} on a tensor of shape {list(shape)}; flatten it first")
+                raise UnsupportedOp(f"node {display_name(node)}: {op} on a tensor of shape {list(shape)}; flatten it first")
             wq = r.quantized_const(node.input[1])
             if wq is None:
-                raise QnnError(f"node {node.name} ({op}): the weights are not a quantized constant (Quant on an "
+                raise QnnError(f"node {display_name(node)} ({op}): the weights are not a quantized constant (Quant on an "
                                "initializer); float weights are not supported")
             w, ws, wt = wq
             if op == "Gemm":
                 if a.get("transA", 0) or a.get("alpha", 1.0) != 1.0 or a.get("beta", 1.0) != 1.0:
-                    raise UnsupportedOp(f"node {node.name}: Gemm with transA/alpha/beta is not supported")
+                    raise UnsupportedOp(f"node {display_name(node)}: Gemm with transA/alpha/beta is not supported")
                 if not a.get("transB", 0):
                     w, ws = w.T, np.asarray(ws).T if np.asarray(ws).ndim == 2 else ws
             else:
@@ -244,14 +257,14 @@ def read_qonnx(model) -> IntGraph:
                 pass
         elif op == "Conv":
             if state != "int":
-                raise QnnError(f"node {node.name} (Conv): its input is not quantized; put a Quant node before it")
+                raise QnnError(f"node {display_name(node)} (Conv): its input is not quantized; put a Quant node before it")
             if a.get("group", 1) != 1:
-                raise UnsupportedOp(f"node {node.name}: grouped/depthwise Conv (group={a['group']}) is not supported")
+                raise UnsupportedOp(f"node {display_name(node)}: grouped/depthwise Conv (group={a['group']}) is not supported")
             if any(d != 1 for d in a.get("dilations", [1, 1])):
-                raise UnsupportedOp(f"node {node.name}: dilated Conv is not supported")
+                raise UnsupportedOp(f"node {display_name(node)}: dilated Conv is not supported")
             wq = r.quantized_const(node.input[1])
             if wq is None:
-                raise QnnError(f"node {node.name} (Conv): the weights are not a quantized constant")
+                raise QnnError(f"node {display_name(node)} (Conv): the weights are not a quantized constant")
             w, ws, wt = wq
             w_scale = _per_channel(ws, 0, 4, "weight", node)
             w = w.transpose(0, 2, 3, 1)  # OIHW -> O KH KW I
@@ -279,12 +292,12 @@ def read_qonnx(model) -> IntGraph:
         elif op in ("Mul", "Div", "Add", "Sub"):
             k = r.const(node.input[1]) if node.input[0] == cur else r.const(node.input[0])
             if k is None:
-                raise UnsupportedOp(f"node {node.name}: {op} of two computed tensors is not supported (only by constants)")
+                raise UnsupportedOp(f"node {display_name(node)}: {op} of two computed tensors is not supported (only by constants)")
             k = _per_channel(k.astype(np.float32), -1 if len(shape) == 1 else 1, 1 + len(shape), "constant", node)
             if op == "Sub" and node.input[0] != cur:
-                raise UnsupportedOp(f"node {node.name}: constant minus tensor is not supported")
+                raise UnsupportedOp(f"node {display_name(node)}: constant minus tensor is not supported")
             if op == "Div" and node.input[0] != cur:
-                raise UnsupportedOp(f"node {node.name}: constant divided by tensor is not supported")
+                raise UnsupportedOp(f"node {display_name(node)}: constant divided by tensor is not supported")
             state = _to_float(out, node, state, scale)
             one, zero = np.float32(1), np.float32(0)
             mul, add = {"Mul": (k, zero), "Div": ((one / k).astype(np.float32), zero), "Add": (one, k), "Sub": (one, -k)}[op]
@@ -293,7 +306,7 @@ def read_qonnx(model) -> IntGraph:
             out.append(N.Relu(node.name))
         elif op == "MaxPool":
             if any(a.get("pads", [0]) ) or a.get("ceil_mode", 0):
-                raise UnsupportedOp(f"node {node.name}: MaxPool with padding or ceil_mode is not supported")
+                raise UnsupportedOp(f"node {display_name(node)}: MaxPool with padding or ceil_mode is not supported")
             k = tuple(a["kernel_shape"])
             s = tuple(a.get("strides", k))
             out.append(N.MaxPool(node.name, kernel=k, stride=s))
@@ -305,7 +318,7 @@ def read_qonnx(model) -> IntGraph:
                 target = r.const(node.input[1])
             if len(shape) == 3:
                 if target is not None and not (len(target) == 2 and (target[1] in (-1, int(np.prod(shape))))):
-                    raise UnsupportedOp(f"node {node.name}: Reshape to {list(target)} is not a flatten")
+                    raise UnsupportedOp(f"node {display_name(node)}: Reshape to {list(target)} is not a flatten")
                 if not started:
                     layout, shape = "NC", (int(np.prod(shape)),)
                     in_shape_flat = True  # host flattens in the model's own order
@@ -315,11 +328,11 @@ def read_qonnx(model) -> IntGraph:
                     perm_cols = (c, h, wd) if (h, wd) != (1, 1) and c > 1 else None
                     shape = (h * wd * c,)
             elif target is not None and len(target) != 2:
-                raise UnsupportedOp(f"node {node.name}: Reshape of a vector to {list(target)} is not supported")
+                raise UnsupportedOp(f"node {display_name(node)}: Reshape of a vector to {list(target)} is not supported")
         elif op == "Softmax":
             if r.consumers.get(node.output[0]):
-                raise UnsupportedOp(f"node {node.name}: Softmax is only supported as the last node")
-            meta["dropped"].append(f"{node.name} (Softmax: argmax unchanged)")
+                raise UnsupportedOp(f"node {display_name(node)}: Softmax is only supported as the last node")
+            meta["dropped"].append(f"{display_name(node)} (Softmax: argmax unchanged)")
         cur = node.output[0]
 
     if state == "int":
@@ -351,5 +364,5 @@ def _bias(r: _Reader, node, idx: int | None, acc_scale: np.ndarray, n_out: int):
         return zeros, (b.astype(np.float32) * bs).astype(np.float32)
     v = r.const(node.input[idx])
     if v is None:
-        raise QnnError(f"node {node.name}: the bias is not a constant")
+        raise QnnError(f"node {display_name(node)}: the bias is not a constant")
     return zeros, np.broadcast_to(v.astype(np.float32).reshape(-1), (n_out,)).copy()

@@ -1,0 +1,54 @@
+# qnn-fpga: `make demo` and `make test` set everything up themselves (virtual environment, Debian tools).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+QNN := $(VENV)/bin/qnn
+STAMP := $(VENV)/.installed
+# Debian packages: command -> package
+SYSDEPS := iverilog:iverilog yosys:yosys nextpnr-ice40:nextpnr-ice40 icepack:fpga-icestorm espeak-ng:espeak-ng g++:g++
+DEMO_RUN ?= runs/demo
+PYTEST_WORKERS ?= 2
+
+.PHONY: all setup sysdeps demo test test-all bench lint clean
+
+all: test
+
+setup: sysdeps $(STAMP)
+
+sysdeps:
+	@missing=""; for pair in $(SYSDEPS); do cmd=$${pair%%:*}; pkg=$${pair##*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing Debian packages:$$missing"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	  else echo "missing Debian packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; fi; fi
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: setup
+	$(QNN) train $(DEMO_RUN) --model tfc -w 2 -a 2 --epochs 15 --float-baseline --force --quiet
+	$(QNN) export $(DEMO_RUN)
+	$(QNN) eval $(DEMO_RUN)
+
+test: setup
+	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS)
+
+test-all: setup
+	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) -m ""
+
+bench: setup
+	@for b in bench/bench_*.py; do echo "== $$b"; QNN_DATA=$${QNN_DATA:-../shared/data} $(PY) $$b || exit 1; done
+	@echo "results in bench/results/"
+
+lint: setup
+	$(VENV)/bin/ruff check qnn hls sim tests bench
+
+clean:
+	rm -rf runs build sim_build .pytest_cache bench/results
