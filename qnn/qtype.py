@@ -34,11 +34,11 @@ class QType:
 
     # constructors ---------------------------------------------------------------------------
     @staticmethod
-    def bipolar_type() -> "QType":
+    def bipolar_type() -> QType:
         return QType(1, True, bipolar=True)
 
     @staticmethod
-    def for_range(lo: int, hi: int) -> "QType":
+    def for_range(lo: int, hi: int) -> QType:
         """The narrowest type holding every integer in ``[lo, hi]`` (unsigned if ``lo >= 0``)."""
         lo, hi = int(lo), int(hi)
         if lo > hi:
@@ -104,7 +104,7 @@ class QType:
         return f"{'INT' if self.signed else 'UINT'}{self.bits}{'N' if self.narrow else ''}"
 
     @staticmethod
-    def parse(name: str) -> "QType":
+    def parse(name: str) -> QType:
         if name == "BIPOLAR":
             return QType.bipolar_type()
         narrow = name.endswith("N")

@@ -47,12 +47,12 @@ class Run:
         return self.path.name
 
     # existence ----------------------------------------------------------------------------------
-    def require(self) -> "Run":
+    def require(self) -> Run:
         if not self.config_file.is_file():
             raise QnnError(f"run {self.path} does not exist (no config.json): create it with `qnn train` or `qnn import`")
         return self
 
-    def require_ir(self) -> "Run":
+    def require_ir(self) -> Run:
         self.require()
         if not (self.ir_dir / "graph.json").is_file():
             raise QnnError(f"run {self.path} has no integer IR yet: run `qnn export {self.path}` first")

@@ -49,8 +49,8 @@ def test_conv2d_matches_torch(stride, pad):
     w = rng.integers(-7, 8, size=(5, 3, 3, 4))
     b = rng.integers(-50, 50, size=5)
     got = ops.conv2d(x, w, b, QType(4, False), stride, pad)
-    t, l, bo, r = pad
-    xt = torch.nn.functional.pad(torch.from_numpy(x).permute(0, 3, 1, 2).double(), (l, r, t, bo))
+    top, left, bo, r = pad
+    xt = torch.nn.functional.pad(torch.from_numpy(x).permute(0, 3, 1, 2).double(), (left, r, top, bo))
     ref = torch.nn.functional.conv2d(xt, torch.from_numpy(w).permute(0, 3, 1, 2).double(), torch.from_numpy(b).double(),
                                      stride=stride)
     assert np.array_equal(got, ref.permute(0, 2, 3, 1).numpy().astype(np.int64))

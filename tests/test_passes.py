@@ -5,7 +5,13 @@ import pytest
 from qnn.golden import execute
 from qnn.ir import nodes as N
 from qnn.ir.from_qonnx import load_qonnx, read_qonnx
-from qnn.ir.passes import fold_requant, move_maxpool_after_quantize, remove_redundant_relu, streamline, thresholds_to_shift
+from qnn.ir.passes import (
+    fold_requant,
+    move_maxpool_after_quantize,
+    remove_redundant_relu,
+    streamline,
+    thresholds_to_shift,
+)
 
 
 def _inputs(graph, n=200, seed=0):

@@ -9,8 +9,9 @@ Not bit-identical to TensorFlow (librosa's mel filters and DCT-0 scale differ sl
 ``to_unit`` maps the coefficients to [0, 1] with fixed per-coefficient constants (``lo``/``hi``), never with
 statistics of a split, so one WAV in ``qnn predict`` gets exactly the features training saw; the model's
 8-bit input quantizer then takes round(x * 256) clipped to 255. The default constants cover the 0.1st to
-99.9th percentile of each coefficient over the real Speech Commands dev clips and the synthetic set together
-(see ``calibrate``); for another number of coefficients a generic range is used unless ``lo``/``hi`` are given.
+99.9th percentile of each coefficient over the real Speech Commands dev clips (2,745) and 1,200 synthetic ones
+together, rounded outwards (see ``calibrate``); for another number of coefficients a generic range is used
+unless ``lo``/``hi`` are given.
 """
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ import numpy as np
 from qnn.errors import QnnError
 
 # Per-coefficient ranges for the default configuration (10 coefficients), from ``calibrate`` (see docstring).
-DEFAULT_LO = (-180.0, -20.0, -25.0, -15.0, -15.0, -12.0, -10.0, -10.0, -8.0, -8.0)
-DEFAULT_HI = (60.0, 35.0, 25.0, 20.0, 15.0, 12.0, 10.0, 10.0, 8.0, 8.0)
-GENERIC_LO0, GENERIC_HI0, GENERIC_ABS = -180.0, 60.0, 25.0
+# c0 = sum of the 40 log-mel values / sqrt(40): digital silence gives 40 * log(1e-6) / sqrt(40) = -87.4.
+DEFAULT_LO = (-88.0, -12.0, -10.0, -10.0, -9.0, -7.0, -6.0, -5.0, -5.0, -4.0)
+DEFAULT_HI = (22.0, 15.0, 11.0, 6.0, 6.0, 5.0, 5.0, 5.0, 4.0, 3.0)
+GENERIC_ABS = 12.0  # other configurations: c0 from digital silence to a quarter of that above 0, others +-12
 
 
 @dataclass(frozen=True)
@@ -68,15 +70,23 @@ class MfccConfig:
     shape = property(lambda self: (1, self.n_frames, self.n_mfcc))
 
     @property
+    def calibrated(self) -> bool:
+        """Whether ``DEFAULT_LO``/``DEFAULT_HI`` fit: the analysis that sets the MFCC scale is the default one."""
+        keys = ("sample_rate", "window_ms", "n_fft", "n_mels", "n_mfcc", "fmin", "fmax", "log_offset")
+        defaults = {f.name: f.default for f in fields(self)}
+        return all(getattr(self, k) == defaults[k] for k in keys)
+
+    @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         if self.lo is not None and self.hi is not None:
             return np.array(self.lo, np.float32), np.array(self.hi, np.float32)
-        if self.n_mfcc == len(DEFAULT_LO):
+        if self.calibrated:
             lo, hi = np.array(DEFAULT_LO, np.float32), np.array(DEFAULT_HI, np.float32)
         else:
             lo = np.full(self.n_mfcc, -GENERIC_ABS, np.float32)
             hi = np.full(self.n_mfcc, GENERIC_ABS, np.float32)
-            lo[0], hi[0] = GENERIC_LO0, GENERIC_HI0
+            lo[0] = np.log(self.log_offset) * np.sqrt(self.n_mels) - 1
+            hi[0] = -0.25 * lo[0]
         if self.lo is not None:
             lo = np.array(self.lo, np.float32)
         if self.hi is not None:
@@ -91,7 +101,7 @@ class MfccConfig:
         return d
 
     @staticmethod
-    def from_dict(d: dict | None) -> "MfccConfig":
+    def from_dict(d: dict | None) -> MfccConfig:
         d = dict(d or {})
         known = {f.name for f in fields(MfccConfig)}
         bad = sorted(set(d) - known)
@@ -102,7 +112,7 @@ class MfccConfig:
                 d[k] = tuple(float(v) for v in d[k])
         return MfccConfig(**d)
 
-    def with_(self, **kw) -> "MfccConfig":
+    def with_(self, **kw) -> MfccConfig:
         return replace(self, **kw)
 
 

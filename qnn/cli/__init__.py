@@ -12,7 +12,7 @@ import typer
 
 from qnn.errors import QnnError
 
-COMMAND_MODULES = ["qnn.cli.train", "qnn.cli.export", "qnn.cli.evaluate"]
+COMMAND_MODULES = ["qnn.cli.train", "qnn.cli.export", "qnn.cli.evaluate", "qnn.cli.kws"]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Quantization-aware training to verified FPGA hardware, with open tools.")

@@ -34,7 +34,7 @@ class Dataset:
     def num_classes(self) -> int:
         return len(self.classes)
 
-    def subset(self, n: int | None, seed: int = 0) -> "Dataset":
+    def subset(self, n: int | None, seed: int = 0) -> Dataset:
         """The first ``n`` samples of a fixed shuffle (all of them if ``n`` is None)."""
         if n is None or n >= len(self):
             return self

@@ -10,7 +10,8 @@ Two layouts are read, both one folder per label with ``<speaker>_nohash_<n>.wav`
 Labels: the ten keywords keep their names; every other word is ``_unknown_``. Splits come from the list files
 when present, otherwise from the authors' ``which_set``: the SHA-1 of the speaker id (the file name up to
 ``_nohash_``; for ``_unknown_/<word>_<speaker>...`` the word prefix is dropped) picks train/val/test, so a
-speaker's clips all land in one split and the split does not change when files are added.
+speaker's clips all land in one split and the split does not change when files are added. The 12-class
+test-set layout holds only speakers that hash to "test", so there the id is salted first (``which_set``).
 
 Without a ``_silence_`` folder, silence clips are cut from background noise (real, else synthesized) at a random
 volume, ``silence_percent`` of the keyword clips of the split; the unknown words are subsampled to
@@ -32,6 +33,7 @@ SILENCE, UNKNOWN = "_silence_", "_unknown_"
 CLASSES = KEYWORDS + (SILENCE, UNKNOWN)
 NOISE_DIR = "_background_noise_"
 LIST_FILES = {"val": "validation_list.txt", "test": "testing_list.txt"}
+TEST_SET_SALT = "qnn-12class:"
 MAX_NUM_WAVS_PER_CLASS = 2**27 - 1  # from the authors' input_data.py: keeps the hash -> split mapping stable
 
 
@@ -73,9 +75,14 @@ def speaker_of(path: Path) -> str:
     return stem
 
 
-def which_set(speaker: str, val_percent: float, test_percent: float) -> str:
-    """The authors' hash split (``input_data.which_set``): "train", "val" or "test" for a speaker id."""
-    h = int(hashlib.sha1(speaker.encode()).hexdigest(), 16)
+def which_set(speaker: str, val_percent: float, test_percent: float, salt: str = "") -> str:
+    """The authors' hash split (``input_data.which_set``): "train", "val" or "test" for a speaker id.
+
+    With a ``salt`` the speaker id is prefixed before hashing: a different, equally stable speaker-disjoint
+    split. Needed for the 12-class test-set layout, whose speakers were chosen as those the unsalted hash puts
+    in "test" (10..20 %), so the authors' split would put every clip in the test split.
+    """
+    h = int(hashlib.sha1((salt + speaker).encode()).hexdigest(), 16)
     pct = (h % (MAX_NUM_WAVS_PER_CLASS + 1)) * (100.0 / MAX_NUM_WAVS_PER_CLASS)
     if pct < val_percent:
         return "val"
@@ -106,8 +113,15 @@ def label_folders(folder: Path) -> dict[str, int]:
     return out
 
 
-def list_clips(folder: Path, split: str, val_percent: float = 10.0, test_percent: float = 10.0) -> list[Clip]:
+def default_salt(folder: Path) -> str:
+    """No salt (the authors' split) for the full layout; a salt for the pre-split 12-class layout."""
+    return TEST_SET_SALT if has_silence_folder(folder) else ""
+
+
+def list_clips(folder: Path, split: str, val_percent: float = 10.0, test_percent: float = 10.0,
+               salt: str | None = None) -> list[Clip]:
     """Every clip of ``split`` in the folder (unknown words and silence not yet balanced), sorted by path."""
+    salt = default_salt(folder) if salt is None else salt
     lists = {s: _read_list(folder, s) for s in LIST_FILES}
     use_lists = lists["val"] is not None or lists["test"] is not None
     clips = []
@@ -118,7 +132,7 @@ def list_clips(folder: Path, split: str, val_percent: float = 10.0, test_percent
                 rel = f"{word}/{path.name}"
                 s = "val" if rel in (lists["val"] or ()) else "test" if rel in (lists["test"] or ()) else "train"
             else:
-                s = which_set(speaker, val_percent, test_percent)
+                s = which_set(speaker, val_percent, test_percent, salt)
             if s == split:
                 clips.append(Clip(path, label, speaker))
     return clips

@@ -1,9 +1,11 @@
 """The embedded keyword set: the 12 classes spoken by eSpeak NG, generated on the fly (no download).
 
 Each clip varies the voice (8 English accents x 54 voice variants), speaking rate (110-260 words/min), pitch
-and pitch range, then, on the 16 kHz audio: a random room (decaying-noise reverb, half of the clips), a random
-microphone tilt (first-order low- or high-pass, half of the clips), level (-30..-1 dBFS peak), placement in the
-1 s window (time shift), and background noise at 5-40 dB SNR. ``_silence_`` clips are noise alone, at a random
+and pitch range, then, on the 16 kHz audio: a random room (decaying-noise reverb, 30 % of the clips), a random
+microphone tilt (first-order low- or high-pass, half of the clips), level (-20..-0.5 dBFS peak), placement in
+the 1 s window (time shift), and background noise at 10-60 dB SNR (10 % of the clips zero-padded outside the
+recording, as real clips shorter than 1 s are). Level and SNR ranges follow the real dev clips (peak -15..-1
+dBFS, frame SNR 30-70 dB for 80 % of them). ``_silence_`` clips are noise alone, at a random
 volume; ``_unknown_`` clips are the other 25 Speech Commands words plus a few common ones.
 
 Splits use disjoint voices (accent+variant pairs, hashed like speaker ids), so val/test measure generalization
@@ -103,17 +105,23 @@ def render(word: str | None, voice: str, rng: np.random.Generator, noises: list[
     if word is None:
         return (noise * 10 ** rng.uniform(-3, 0)).astype(np.float32)
     x = speak(word, voice, rng, cfg).astype(np.float64)
-    if rng.random() < 0.5:
+    if rng.random() < 0.3:
         x = _reverb(x, rng, sr)[:n]
     if rng.random() < 0.5:
         x = _tilt(x, rng, sr)
-    x *= 10 ** (rng.uniform(-30, -1) / 20) / (np.abs(x).max() + 1e-9)
+    x *= 10 ** (rng.uniform(-20, -0.5) / 20) / (np.abs(x).max() + 1e-9)
     clip = np.zeros(n)
     clip[: len(x)] = x
     clip = time_shift(clip, int(rng.integers(0, n - len(x) + 1)))
     speech_rms = np.sqrt((x**2).mean()) + 1e-9
-    snr_db = rng.uniform(5, 40)
-    clip += noise * speech_rms / (np.sqrt((noise**2).mean()) + 1e-12) * 10 ** (-snr_db / 20)
+    snr_db = rng.uniform(10, 60)
+    noise *= speech_rms / (np.sqrt((noise**2).mean()) + 1e-12) * 10 ** (-snr_db / 20)
+    if rng.random() < 0.1:  # a recording shorter than 1 s, zero-padded like the real clips
+        keep = np.zeros(n)
+        a, b = sorted(rng.integers(0, n, 2))
+        keep[min(a, np.flatnonzero(clip)[0]) : max(b, np.flatnonzero(clip)[-1]) + 1] = 1
+        noise *= keep
+    clip += noise
     return np.clip(clip, -1, 1).astype(np.float32)
 
 

@@ -41,6 +41,8 @@ def to_channels_last(graph: IntGraph, x: np.ndarray) -> np.ndarray:
     x = np.asarray(x)
     if graph.input_layout == "NCHW":
         x = x.reshape((-1, *graph.input_shape)).transpose(0, 2, 3, 1)
+    elif graph.input_layout == "NHWC":
+        x = x.reshape((-1, *graph.input_shape))
     else:
         x = x.reshape(len(x), -1)
     return x
@@ -58,8 +60,11 @@ def execute(graph: IntGraph, x: np.ndarray, trace: bool = False, force_int64: bo
 
 
 def quantize_input(graph: IntGraph, x: np.ndarray) -> np.ndarray:
-    """Float model input -> the integer vector the hardware receives."""
-    return apply_node(graph.input_quant, to_channels_last(graph, x))
+    """Float model input -> the integer tensor the hardware receives (host preprocessing + input quantizer)."""
+    x = to_channels_last(graph, x)
+    for node in graph.front:
+        x = apply_node(node, x)
+    return x
 
 
 def run_integer(graph: IntGraph, q: np.ndarray, trace: bool = False):

@@ -43,9 +43,9 @@ def dense(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, in_type: QType, f
 
 def im2col(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], pad: tuple[int, int, int, int]) -> np.ndarray:
     """[N, H, W, C] -> patches [N, Ho, Wo, KH*KW*C], patch order (kh, kw, c) to match weight [O, KH, KW, C]."""
-    t, l, b, r = pad
+    top, left, bottom, right = pad
     if any(pad):
-        x = np.pad(x, ((0, 0), (t, b), (l, r), (0, 0)))
+        x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
     kh, kw = kernel
     win = sliding_window_view(x, (kh, kw), axis=(1, 2))[:, :: stride[0], :: stride[1]]  # [N, Ho, Wo, C, KH, KW]
     win = win.transpose(0, 1, 2, 4, 5, 3)  # [N, Ho, Wo, KH, KW, C]

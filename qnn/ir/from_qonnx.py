@@ -33,8 +33,9 @@ from qnn.qtype import QType
 
 SUPPORTED_OPS = (
     "Quant", "BipolarQuant", "MatMul", "Gemm", "Conv", "BatchNormalization", "Mul", "Div", "Add", "Sub",
-    "Relu", "MaxPool", "Flatten", "Reshape", "Softmax", "Identity",
+    "Relu", "MaxPool", "Flatten", "Reshape", "Transpose", "Softmax", "Identity",
 )
+TO_NHWC, TO_NCHW = (0, 2, 3, 1), (0, 3, 1, 2)
 
 
 def load_qonnx(path: str | Path):
@@ -182,6 +183,7 @@ def read_qonnx(model) -> IntGraph:
     shape = tuple(in_shape) if layout == "NC" else (in_shape[1], in_shape[2], in_shape[0])
     started = False  # any IR node emitted yet (a host-side flatten may precede)
     perm_cols = None  # pending column permutation (C, H, W) for the next Dense after a Flatten
+    onnx_layout = "NCHW"  # axis order of the current 4D tensor in the ONNX graph (the IR is always channels-last)
     cur_type: QType | None = None
     meta: dict = {"dropped": []}
 
@@ -200,6 +202,18 @@ def read_qonnx(model) -> IntGraph:
 
         if op == "Identity":
             pass
+        elif op == "Transpose":
+            perm = tuple(a.get("perm", ()))
+            if len(shape) != 3 or perm not in (TO_NHWC, TO_NCHW):
+                raise UnsupportedOp(f"node {display_name(node)}: Transpose {list(perm)} of a tensor of shape "
+                                    f"{list(shape)} is not a layout change NCHW <-> NHWC")
+            if not started and cur == gin.name and perm == TO_NCHW:
+                layout = "NHWC"  # channels-last model input (e.g. QKeras): the IR needs no transpose at all
+                shape = tuple(in_shape)
+            elif (perm == TO_NHWC) != (onnx_layout == "NCHW"):
+                raise UnsupportedOp(f"node {display_name(node)}: Transpose {list(perm)} applied to a tensor that is "
+                                    f"already {'NHWC' if perm == TO_NHWC else 'NCHW'}")
+            onnx_layout = "NHWC" if perm == TO_NHWC else "NCHW"
         elif op in ("Quant", "BipolarQuant"):
             if op == "Quant":
                 s = r.need_const(node, 1, "the scale").astype(np.float32)
@@ -256,6 +270,8 @@ def read_qonnx(model) -> IntGraph:
             if op == "MatMul":  # a following Add of a constant is the bias
                 pass
         elif op == "Conv":
+            if onnx_layout != "NCHW":
+                raise UnsupportedOp(f"node {display_name(node)}: Conv on an NHWC tensor")
             if state != "int":
                 raise QnnError(f"node {display_name(node)} (Conv): its input is not quantized; put a Quant node before it")
             if a.get("group", 1) != 1:
@@ -305,6 +321,8 @@ def read_qonnx(model) -> IntGraph:
         elif op == "Relu":
             out.append(N.Relu(node.name))
         elif op == "MaxPool":
+            if onnx_layout != "NCHW":
+                raise UnsupportedOp(f"node {display_name(node)}: MaxPool on an NHWC tensor")
             if any(a.get("pads", [0]) ) or a.get("ceil_mode", 0):
                 raise UnsupportedOp(f"node {display_name(node)}: MaxPool with padding or ceil_mode is not supported")
             k = tuple(a["kernel_shape"])
@@ -321,11 +339,12 @@ def read_qonnx(model) -> IntGraph:
                     raise UnsupportedOp(f"node {display_name(node)}: Reshape to {list(target)} is not a flatten")
                 if not started:
                     layout, shape = "NC", (int(np.prod(shape)),)
-                    in_shape_flat = True  # host flattens in the model's own order
                 else:
                     h, wd, c = shape
                     out.append(N.Flatten(node.name))
-                    perm_cols = (c, h, wd) if (h, wd) != (1, 1) and c > 1 else None
+                    # ONNX flattens NCHW in (c, h, w) order; the IR in (h, w, c): reorder the next Dense's columns
+                    needs_perm = onnx_layout == "NCHW" and (h, wd) != (1, 1) and c > 1
+                    perm_cols = (c, h, wd) if needs_perm else None
                     shape = (h * wd * c,)
             elif target is not None and len(target) != 2:
                 raise UnsupportedOp(f"node {display_name(node)}: Reshape of a vector to {list(target)} is not supported")

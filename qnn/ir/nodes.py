@@ -25,12 +25,12 @@ import numpy as np
 from qnn.qtype import QType
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Node:
     name: str
     is_integer: ClassVar[bool] = True  # consumes and produces integers
 
-    def with_(self, **changes) -> "Node":
+    def with_(self, **changes) -> Node:
         return replace(self, **changes)
 
     @property
@@ -42,7 +42,7 @@ class Node:
 
 
 # --- float -> int ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Quantize(Node):
     """q = clip(round(x / scale + zero_point)) - zero_point, as a QONNX ``Quant`` (or ``BipolarQuant``).
 
@@ -68,7 +68,7 @@ class Quantize(Node):
 
 
 # --- integer compute ------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Dense(Node):
     """acc[n, o] = sum_i x[n, i] * weight[o, i] + bias[o]."""
 
@@ -102,7 +102,7 @@ class Dense(Node):
         return f"Dense({self.weight.shape[1]}->{self.weight.shape[0]}, w={self.weight_type}, acc={self.acc_type})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Conv2d(Node):
     """2D convolution, channels-last: x [N, H, W, Cin], weight [Cout, KH, KW, Cin], zero padding."""
 
@@ -127,7 +127,7 @@ class Conv2d(Node):
         return f"Conv2d({i}->{o}, {kh}x{kw}, s={self.stride}, w={self.weight_type}, acc={self.acc_type})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MultiThreshold(Node):
     """out = out_type.from_level(number of thresholds t with x >= t), per channel (FINN MultiThreshold).
 
@@ -142,7 +142,7 @@ class MultiThreshold(Node):
         return f"MultiThreshold({self.in_type}->{self.out_type}, {self.thresholds.shape[0]}ch)"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Shift(Node):
     """out = clip(round_half_even(x / 2**shift), out_type): requantization with power-of-two scales."""
 
@@ -154,7 +154,7 @@ class Shift(Node):
         return f"Shift({self.in_type}>>{self.shift}->{self.out_type})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MaxPool(Node):
     """Max pooling over [N, H, W, C] (no padding); works on integers or floats."""
 
@@ -163,13 +163,13 @@ class MaxPool(Node):
     is_integer: ClassVar[bool] = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Flatten(Node):
     """[N, H, W, C] -> [N, H*W*C] in channels-last order (the next Dense's columns are ordered to match)."""
 
 
 # --- float nodes (before streamlining, and the output tail) ---------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Dequant(Node):
     """y = float32(x) * scale (scalar or per-channel)."""
 
@@ -180,7 +180,7 @@ class Dequant(Node):
         return f"Dequant(scale={_fmt(self.scale)})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Affine(Node):
     """y = x * mul + add in float32 (BatchNorm in inference form, Mul/Div/Add by constants)."""
 
@@ -189,7 +189,7 @@ class Affine(Node):
     is_integer: ClassVar[bool] = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Relu(Node):
     is_integer: ClassVar[bool] = False
 

@@ -67,13 +67,13 @@ class ModelSpec:
         return d
 
     @staticmethod
-    def from_dict(d: dict) -> "ModelSpec":
+    def from_dict(d: dict) -> ModelSpec:
         d = dict(d)
         for k in ("hidden", "channels", "in_shape"):
             d[k] = tuple(d[k])
         return ModelSpec(**d)
 
-    def with_(self, **kw) -> "ModelSpec":
+    def with_(self, **kw) -> ModelSpec:
         return replace(self, **kw)
 
 

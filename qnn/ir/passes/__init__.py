@@ -10,14 +10,14 @@ and after on random inputs and compare with ``np.array_equal``, then check the s
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from qnn.errors import QnnError
 from qnn.ir.graph import IntGraph
+from qnn.ir.passes.cleanup import remove_redundant_relu
 from qnn.ir.passes.maxpool import move_maxpool_after_quantize
 from qnn.ir.passes.requant import fold_requant
 from qnn.ir.passes.shift import thresholds_to_shift
-from qnn.ir.passes.cleanup import remove_redundant_relu
 
 Pass = Callable[[IntGraph], IntGraph]
 
