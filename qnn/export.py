@@ -34,9 +34,9 @@ def export_qonnx(model: torch.nn.Module, spec: ModelSpec, path: str | Path) -> P
     return path
 
 
-def graph_from_qonnx(path: str | Path) -> IntGraph:
+def graph_from_qonnx(path: str | Path, input_layout: str | None = None) -> IntGraph:
     """Read, clean and streamline a QONNX file into an integer-only IR graph."""
-    return streamline(read_qonnx(load_qonnx(path)))
+    return streamline(read_qonnx(load_qonnx(path), input_layout))
 
 
 def export_qonnx_file(model: torch.nn.Module, spec: ModelSpec, path: str | Path) -> IntGraph:

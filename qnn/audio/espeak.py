@@ -5,7 +5,12 @@ runs in-process through ctypes at well under a millisecond per word, against ~10
 binary. The binary (``apt-get install espeak-ng``, 1.51) is the fallback when the wheel is missing; it cannot
 set the pitch range, so that parameter is ignored there.
 
-``Espeak().say(word, voice, rate, pitch, pitch_range, amplitude)`` -> float32 mono audio at ``.sample_rate``.
+``Espeak().say(word, voice, rate, pitch, pitch_range, amplitude, seed)`` -> float32 mono audio at ``.sample_rate``.
+
+Determinism: eSpeak NG 1.52 draws random numbers (seeded by ``seed`` through ``espeak_ng_SetRandSeed``) and
+its wave generator keeps state from one utterance to the next, so the same call gives the same audio only
+after the same earlier calls in a fresh process; ``qnn.data.synthetic_kws`` therefore synthesizes each chunk
+of clips in a new process. The binary starts fresh for every utterance (and is deterministic by itself).
 Voices are "<language>+<variant>", e.g. "en-us+m3", "en-gb-scotland+f2"; see ``ACCENTS`` and ``VARIANTS``.
 """
 from __future__ import annotations
@@ -47,6 +52,7 @@ class _LibEspeak:
         lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
         lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
                                      ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
         self.sample_rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0,
@@ -64,8 +70,10 @@ class _LibEspeak:
         lib.espeak_SetSynthCallback(self._callback)
         self.version = "libespeak-ng (espeakng-loader)"
 
-    def say(self, text: str, voice: str, rate: int, pitch: int, pitch_range: int, amplitude: int) -> np.ndarray:
+    def say(self, text: str, voice: str, rate: int, pitch: int, pitch_range: int, amplitude: int,
+            seed: int = 0) -> np.ndarray:
         lib = self.lib
+        lib.espeak_ng_SetRandSeed(seed)
         if lib.espeak_SetVoiceByName(voice.encode()) != 0:
             raise QnnError(f"espeak-ng has no voice {voice!r}")
         for p, v in ((_RATE, rate), (_PITCH, pitch), (_RANGE, pitch_range), (_VOLUME, amplitude)):
@@ -87,7 +95,8 @@ class _CliEspeak:
         self.sample_rate = 22050
         self.version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
 
-    def say(self, text: str, voice: str, rate: int, pitch: int, pitch_range: int, amplitude: int) -> np.ndarray:
+    def say(self, text: str, voice: str, rate: int, pitch: int, pitch_range: int, amplitude: int,
+            seed: int = 0) -> np.ndarray:
         import soundfile as sf
 
         cmd = [self.exe, "-v", voice, "-s", str(int(rate)), "-p", str(int(pitch)), "-a", str(int(amplitude)),

@@ -12,7 +12,7 @@ import typer
 
 from qnn.errors import QnnError
 
-COMMAND_MODULES = ["qnn.cli.train", "qnn.cli.export", "qnn.cli.evaluate", "qnn.cli.kws"]
+COMMAND_MODULES = ["qnn.cli.train", "qnn.cli.export", "qnn.cli.import_model", "qnn.cli.evaluate", "qnn.cli.kws", "qnn.cli.rtl", "qnn.cli.hls"]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Quantization-aware training to verified FPGA hardware, with open tools.")
@@ -41,18 +41,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: finished steps are kept; re-run to continue", file=sys.stderr)
         return 130
-    except Exception as e:  # click usage errors and the like
-        import click
-
-        if isinstance(e, click.exceptions.Exit):
-            return e.exit_code
-        if isinstance(e, click.ClickException):
-            if debug:
-                raise
+    except Exception as e:  # click's own exceptions (typer vendors click, so they are recognised by shape)
+        names = {c.__name__ for c in type(e).__mro__}
+        if "Exit" in names:
+            return int(getattr(e, "exit_code", 0))
+        if "Abort" in names:
+            return 130
+        if "ClickException" in names and not debug:
             print(f"error: {e.format_message()}", file=sys.stderr)
             return 2
-        if isinstance(e, click.exceptions.Abort):
-            return 130
         raise
     return 0
 

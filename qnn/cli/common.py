@@ -26,6 +26,22 @@ def int_list(text: str | None, what: str) -> tuple[int, ...] | None:
     return vals
 
 
+def parse_options(items: list[str]) -> dict:
+    """["a=1", "b=true", "c=x", "d={\"k\": 1}"] -> {"a": 1, "b": True, "c": "x", "d": {"k": 1}} (JSON values, else strings)."""
+    import json
+
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise QnnError(f"option {item!r} is not KEY=VALUE")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
 def open_run(path: Path) -> Run:
     return Run(path).require()
 

@@ -22,10 +22,12 @@ def register(app: typer.Typer) -> None:
         run = open_run(run_dir).require_ir()
         res = evaluate_run(run, split, data_dir, limit)
         rows = []
-        for key, label in (("float", "float baseline"), ("brevitas", "quantized (Brevitas)"), ("golden", "golden (integer)")):
+        for key, label in (("float", "float baseline"), ("brevitas", "quantized (Brevitas)"), ("qonnx", "qonnx execution"),
+                           ("golden", "golden (integer)")):
             if key in res:
                 secs = res.get(f"{key}_seconds")
-                rows.append([label, f"{res[key]['accuracy']:.2%}", f"{res[key]['macro_f1']:.3f}",
+                rows.append([label + (f" (first {res[key]['n']})" if res[key]["n"] != res["n"] else ""),
+                             f"{res[key]['accuracy']:.2%}", f"{res[key]['macro_f1']:.3f}",
                              f"{secs:.3f}" if secs is not None else "-"])
         table(f"{run.name} on {res['dataset']} ({res['split']}, n={res['n']})",
               ["model", "accuracy", "macro F1", "seconds"], rows)
@@ -33,4 +35,8 @@ def register(app: typer.Typer) -> None:
             a = res["golden_vs_brevitas"]
             console.print(f"golden vs Brevitas: argmax equal {a['argmax_equal']:.2%}, max |logit diff| "
                           f"{a['max_abs_diff']:.3g}; golden is {res['golden_speedup']:.1f}x the speed of Brevitas")
+        if "golden_vs_qonnx" in res:
+            a = res["golden_vs_qonnx"]
+            console.print(f"golden vs qonnx execution: argmax equal {a['argmax_equal']:.2%}, max |logit diff| "
+                          f"{a['max_abs_diff']:.3g}")
         console.print(f"confusion matrix: {run.plots_dir / 'confusion_golden.png'}")

@@ -6,6 +6,7 @@ from pathlib import Path
 import typer
 
 from qnn.cli.common import RUN_ARG_HELP, console, open_run, table
+from qnn.errors import QnnError
 
 
 def register(app: typer.Typer) -> None:
@@ -20,6 +21,8 @@ def register(app: typer.Typer) -> None:
         from qnn.train import load_model
 
         run = open_run(run_dir)
+        if run.config.get("imported"):
+            raise QnnError(f"run {run_dir} was imported from QONNX: its IR is already built (re-import with --force)")
         model = load_model(run)
         export_qonnx(model, run.spec(), run.onnx)
         graph = graph_from_qonnx(run.onnx)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from qnn.cli.common import RUN_ARG_HELP, console, int_list
+from qnn.cli.common import RUN_ARG_HELP, console, int_list, parse_options
 from qnn.errors import QnnError
 
 
@@ -33,10 +33,13 @@ def register(app: typer.Typer) -> None:
         val_fraction: float = typer.Option(0.1),
         augment_shift: int = typer.Option(0, help="random translation augmentation, pixels"),
         data_dir: Path = typer.Option(None, help="data folder (default: $QNN_DATA, else embedded data)"),
+        data_option: list[str] = typer.Option([], "--data-option", help="dataset option KEY=VALUE (repeatable), "
+                                               "e.g. mix_synthetic=true augment=2 for kws"),
         limit_train: int = typer.Option(None, help="train on the first N samples only"),
         float_baseline: bool = typer.Option(False, help="also train the float model of the same shape"),
         resume: bool = typer.Option(False, help="continue an interrupted run from its last checkpoint"),
         force: bool = typer.Option(False, help="retrain a run that already has a checkpoint"),
+        threads: int = typer.Option(0, help="torch CPU threads (0 = all cores)"),
         quiet: bool = typer.Option(False, help="no progress bars"),
     ) -> None:
         """Train a quantized (Brevitas) model; checkpoints every epoch."""
@@ -60,8 +63,9 @@ def register(app: typer.Typer) -> None:
                                "to retrain it, or another run directory")
             cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, schedule=schedule,
                               weight_decay=weight_decay, seed=seed, val_fraction=val_fraction,
-                              augment_shift=augment_shift)
-            ds_cfg = {"name": dataset, "data_dir": str(data_dir) if data_dir else None, "options": {}}
+                              augment_shift=augment_shift, threads=threads)
+            ds_cfg = {"name": dataset, "data_dir": str(data_dir) if data_dir else None,
+                      "options": parse_options(data_option)}
         ds = load_dataset(ds_cfg["name"], "train", ds_cfg["data_dir"], **ds_cfg["options"]).subset(limit_train, seed)
         if not resume:
             spec = spec_from_preset(model, in_shape=ds.in_shape, num_classes=ds.num_classes,

@@ -10,7 +10,7 @@ volume; ``_unknown_`` clips are the other 25 Speech Commands words plus a few co
 
 Splits use disjoint voices (accent+variant pairs, hashed like speaker ids), so val/test measure generalization
 to unheard voices. Everything is deterministic in (split, seed, per-class count).
-Generation costs ~2-3 ms per clip on one core; ``qnn.data.kws`` caches the features.
+Generation costs ~2-3 ms per clip on one core, in worker processes; ``qnn.data.kws`` caches the features.
 """
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ import numpy as np
 from qnn.audio.augment import time_shift
 from qnn.audio.espeak import ACCENTS, VARIANTS, Espeak
 from qnn.audio.noise import random_crop, synthetic_noises
-from qnn.data.speech_commands import CLASSES, KEYWORDS, SILENCE, UNKNOWN
+from qnn.data.speech_commands import CLASSES, SILENCE, UNKNOWN
+from qnn.errors import QnnError
 
 VERSION = 1  # bump when the generator changes: it is part of the feature cache key
 UNKNOWN_WORDS = ("backward", "bed", "bird", "cat", "dog", "eight", "five", "follow", "forward", "four", "happy",
@@ -88,9 +89,11 @@ def speak(word: str, voice: str, rng: np.random.Generator, cfg: SynthConfig) -> 
 
     tts = Espeak(cfg.backend)
     x = tts.say(word, voice, rate=rng.uniform(110, 260), pitch=rng.integers(10, 90),
-                pitch_range=rng.integers(10, 90), amplitude=100)
+                pitch_range=rng.integers(10, 90), amplitude=100, seed=int(rng.integers(2**31)))
     x = librosa.resample(x, orig_sr=tts.sample_rate, target_sr=cfg.sample_rate, res_type="soxr_hq")
     x, _ = librosa.effects.trim(x, top_db=40)
+    if not len(x) or not np.abs(x).max() > 0:
+        raise QnnError(f"espeak-ng produced no audio for {word!r} with voice {voice}")
     limit = int(cfg.num_samples * 0.95)
     if len(x) > limit:  # a slow voice ran over 1 s: speed it up to fit
         x = librosa.resample(x, orig_sr=len(x), target_sr=limit, res_type="soxr_hq")
@@ -125,21 +128,51 @@ def render(word: str | None, voice: str, rng: np.random.Generator, noises: list[
     return np.clip(clip, -1, 1).astype(np.float32)
 
 
-def generate(split: str, cfg: SynthConfig = SynthConfig(), progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """(audio float32 [N, num_samples], labels int64 [N]) of one split, balanced over the 12 classes."""
-    from tqdm import tqdm
+CHUNK = 1000  # clips synthesized per worker process (see qnn.audio.espeak on why each chunk gets a new process)
 
+
+def _labels(split: str, cfg: SynthConfig) -> np.ndarray:
+    return np.repeat(np.arange(len(CLASSES)), cfg.count(split)).astype(np.int64)
+
+
+def render_chunk(split: str, cfg: SynthConfig, start: int, stop: int) -> np.ndarray:
+    """Clips ``start..stop`` of a split; each from its own random stream, so chunks are independent."""
     split_index = ("train", "val", "test").index(split)
-    rng = np.random.default_rng([cfg.seed, split_index, 0x5EED])
     noises = synthetic_noises(seed=cfg.seed * 3 + split_index)
     voices = voices_for(split)
-    per = cfg.count(split)
-    labels = np.repeat(np.arange(len(CLASSES)), per)
-    audio = np.empty((len(labels), cfg.num_samples), np.float32)
-    for i, lab in enumerate(tqdm(labels, desc=f"synthesizing keywords ({split})", disable=not progress,
-                                 unit="clip", leave=False)):
-        name = CLASSES[lab]
+    labels = _labels(split, cfg)
+    audio = np.empty((stop - start, cfg.num_samples), np.float32)
+    for i in range(start, stop):
+        rng = np.random.default_rng([cfg.seed, split_index, i])
+        name = CLASSES[labels[i]]
         word = None if name == SILENCE else str(rng.choice(UNKNOWN_WORDS)) if name == UNKNOWN else name
-        audio[i] = render(word, str(rng.choice(voices)), rng, noises, cfg)
-    assert len(KEYWORDS) == 10
-    return audio, labels.astype(np.int64)
+        audio[i - start] = render(word, str(rng.choice(voices)), rng, noises, cfg)
+    return audio
+
+
+def generate(split: str, cfg: SynthConfig = SynthConfig(), progress: bool = True,
+             workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(audio float32 [N, num_samples], labels int64 [N]) of one split, balanced over the 12 classes.
+
+    Chunks of ``CHUNK`` clips are synthesized in fresh worker processes (``spawn``, one chunk each), at most
+    ``workers`` at a time (default: the CPU count, at most 4): the result does not depend on the worker count.
+    """
+    import multiprocessing as mp
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm import tqdm
+
+    labels = _labels(split, cfg)
+    bounds = [(a, min(a + CHUNK, len(labels))) for a in range(0, len(labels), CHUNK)]
+    workers = workers or min(len(bounds), os.cpu_count() or 1, 4)
+    audio = np.empty((len(labels), cfg.num_samples), np.float32)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), max_tasks_per_child=1) as ex:
+        futures = {ex.submit(render_chunk, split, cfg, a, b): (a, b) for a, b in bounds}
+        with tqdm(total=len(labels), desc=f"synthesizing keywords ({split})", disable=not progress, unit="clip",
+                  leave=False) as bar:
+            for fut in futures:
+                a, b = futures[fut]
+                audio[a:b] = fut.result()
+                bar.update(b - a)
+    return audio, labels

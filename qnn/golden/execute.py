@@ -37,11 +37,16 @@ def apply_node(node: N.Node, x: np.ndarray, force_int64: bool = False) -> np.nda
 
 
 def to_channels_last(graph: IntGraph, x: np.ndarray) -> np.ndarray:
-    """Model input in the graph's input layout -> the IR's layout (NCHW -> NHWC)."""
+    """Model input in the graph's input layout -> the IR's layout (NCHW -> NHWC).
+
+    Datasets hold NCHW samples; a channels-last (NHWC) model also accepts them and transposes them itself."""
     x = np.asarray(x)
     if graph.input_layout == "NCHW":
         x = x.reshape((-1, *graph.input_shape)).transpose(0, 2, 3, 1)
     elif graph.input_layout == "NHWC":
+        h, w, c = graph.input_shape
+        if x.shape[1:] == (c, h, w) and (c, h, w) != (h, w, c):
+            x = x.transpose(0, 2, 3, 1)
         x = x.reshape((-1, *graph.input_shape))
     else:
         x = x.reshape(len(x), -1)

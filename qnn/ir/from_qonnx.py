@@ -161,8 +161,11 @@ def _per_channel(scale: np.ndarray, axis: int, ndim: int, what: str, node) -> np
         raise QnnError(f"node {display_name(node)}: {what} scale of shape {list(s.shape)} is not per-tensor or per-channel") from None
 
 
-def read_qonnx(model) -> IntGraph:
-    """QONNX ModelWrapper (cleaned) -> IntGraph before streamlining."""
+def read_qonnx(model, input_layout: str | None = None) -> IntGraph:
+    """QONNX ModelWrapper (cleaned) -> IntGraph before streamlining.
+
+    ``input_layout`` ("NCHW" or "NHWC") says how to read a 4D input; by default NCHW (ONNX's convention), or NHWC
+    when the graph starts with a Transpose to NCHW (as channels-last exports do)."""
     r = _Reader(model)
     graph_inputs = [i for i in r.g.input if i.name not in r.inits]
     if len(graph_inputs) != 1:
@@ -175,6 +178,10 @@ def read_qonnx(model) -> IntGraph:
     layout = {1: "NC", 3: "NCHW"}.get(len(in_shape))
     if layout is None:
         raise QnnError(f"input {gin.name} of shape {list(in_shape)} is neither [N, C] nor [N, C, H, W]")
+    if input_layout not in (None, "NCHW", "NHWC"):
+        raise QnnError(f"unknown input layout {input_layout!r}: use NCHW or NHWC")
+    if input_layout and layout == "NC":
+        raise QnnError(f"--input-layout {input_layout} given, but the model input {list(in_shape)} is a vector")
 
     out: list[N.Node] = []
     cur = gin.name
@@ -184,6 +191,8 @@ def read_qonnx(model) -> IntGraph:
     started = False  # any IR node emitted yet (a host-side flatten may precede)
     perm_cols = None  # pending column permutation (C, H, W) for the next Dense after a Flatten
     onnx_layout = "NCHW"  # axis order of the current 4D tensor in the ONNX graph (the IR is always channels-last)
+    if input_layout == "NHWC":
+        layout, onnx_layout, shape = "NHWC", "NHWC", tuple(in_shape)
     cur_type: QType | None = None
     meta: dict = {"dropped": []}
 
@@ -207,7 +216,7 @@ def read_qonnx(model) -> IntGraph:
             if len(shape) != 3 or perm not in (TO_NHWC, TO_NCHW):
                 raise UnsupportedOp(f"node {display_name(node)}: Transpose {list(perm)} of a tensor of shape "
                                     f"{list(shape)} is not a layout change NCHW <-> NHWC")
-            if not started and cur == gin.name and perm == TO_NCHW:
+            if not started and cur == gin.name and perm == TO_NCHW and layout == "NCHW":
                 layout = "NHWC"  # channels-last model input (e.g. QKeras): the IR needs no transpose at all
                 shape = tuple(in_shape)
             elif (perm == TO_NHWC) != (onnx_layout == "NCHW"):

@@ -1,0 +1,28 @@
+"""`qnn import`: a run directory from an external QONNX model."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from qnn.cli.common import console
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("import")
+    def import_cmd(
+        model: Path = typer.Argument(..., help="QONNX file (.onnx) exported by Brevitas, qonnx (QKeras) or FINN."),
+        name: Path = typer.Option(..., "--name", help="run directory to create, e.g. runs/finn-tfc"),
+        dataset: str = typer.Option("none", help="mnist | kws | none: what `qnn eval` and `qnn sim` feed it"),
+        data_dir: Path = typer.Option(None, help="data folder (default: $QNN_DATA, else embedded data)"),
+        input_layout: str = typer.Option(None, help="NCHW or NHWC, for a 4D input whose layout the graph leaves open"),
+        force: bool = typer.Option(False, help="replace the model of an existing run"),
+    ) -> None:
+        """Import a QONNX model: check it, streamline it into the integer IR, create the run."""
+        from qnn.importer import import_model
+
+        run = import_model(model, name, dataset, str(data_dir) if data_dir else None, input_layout, force)
+        g = run.graph()
+        console.print(f"imported {model} -> {run.path}\n{g.summary()}")
+        for d in g.meta.get("dropped", []):
+            console.print(f"dropped {d}")
