@@ -167,6 +167,10 @@ def read_qonnx(model, input_layout: str | None = None) -> IntGraph:
     ``input_layout`` ("NCHW" or "NHWC") says how to read a 4D input; by default NCHW (ONNX's convention), or NHWC
     when the graph starts with a Transpose to NCHW (as channels-last exports do)."""
     r = _Reader(model)
+    for node in r.g.node:  # non-constant quantization parameters are refused before anything else
+        params = {"Quant": ("the scale", "the zero point", "the bit width"), "BipolarQuant": ("the scale",)}
+        for i, what in enumerate(params.get(node.op_type, ()), start=1):
+            r.need_const(node, i, what)
     graph_inputs = [i for i in r.g.input if i.name not in r.inits]
     if len(graph_inputs) != 1:
         raise QnnError(f"the model has {len(graph_inputs)} inputs; exactly one is supported")
@@ -216,9 +220,9 @@ def read_qonnx(model, input_layout: str | None = None) -> IntGraph:
             if len(shape) != 3 or perm not in (TO_NHWC, TO_NCHW):
                 raise UnsupportedOp(f"node {display_name(node)}: Transpose {list(perm)} of a tensor of shape "
                                     f"{list(shape)} is not a layout change NCHW <-> NHWC")
-            if not started and cur == gin.name and perm == TO_NCHW and layout == "NCHW":
-                layout = "NHWC"  # channels-last model input (e.g. QKeras): the IR needs no transpose at all
-                shape = tuple(in_shape)
+            if perm == TO_NCHW and layout == "NCHW" and _only_scalar_elementwise(out):
+                # a channels-last model input (QKeras via qonnx), possibly already quantized: the IR needs no transpose
+                layout, onnx_layout, shape = "NHWC", "NHWC", tuple(in_shape)
             elif (perm == TO_NHWC) != (onnx_layout == "NCHW"):
                 raise UnsupportedOp(f"node {display_name(node)}: Transpose {list(perm)} applied to a tensor that is "
                                     f"already {'NHWC' if perm == TO_NHWC else 'NCHW'}")
@@ -315,7 +319,10 @@ def read_qonnx(model, input_layout: str | None = None) -> IntGraph:
             out.append(N.Affine(node.name, mul=alpha, add=(beta - mean * alpha).astype(np.float32)))
             state = _to_float(out, node, state, scale)
         elif op in ("Mul", "Div", "Add", "Sub"):
-            k = r.const(node.input[1]) if node.input[0] == cur else r.const(node.input[0])
+            other = node.input[1] if node.input[0] == cur else node.input[0]
+            k = r.const(other)
+            if k is None and (kq := r.quantized_const(other)) is not None:
+                k = (kq[0].astype(np.float32) * kq[1]).astype(np.float32)  # a quantized constant (e.g. a bias)
             if k is None:
                 raise UnsupportedOp(f"node {display_name(node)}: {op} of two computed tensors is not supported (only by constants)")
             k = _per_channel(k.astype(np.float32), -1 if len(shape) == 1 else 1, 1 + len(shape), "constant", node)
@@ -324,6 +331,9 @@ def read_qonnx(model, input_layout: str | None = None) -> IntGraph:
             if op == "Div" and node.input[0] != cur:
                 raise UnsupportedOp(f"node {display_name(node)}: constant divided by tensor is not supported")
             state = _to_float(out, node, state, scale)
+            if op in ("Add", "Sub") and _absorb_bias(out, k if op == "Add" else -k):
+                cur = node.output[0]
+                continue
             one, zero = np.float32(1), np.float32(0)
             mul, add = {"Mul": (k, zero), "Div": ((one / k).astype(np.float32), zero), "Add": (one, k), "Sub": (one, -k)}[op]
             out.append(N.Affine(node.name, mul=mul, add=add))
@@ -369,6 +379,32 @@ def read_qonnx(model, input_layout: str | None = None) -> IntGraph:
         raise QnnError("the model has no Quant node: it is a float model; quantize it (Brevitas/QKeras) first")
     return IntGraph(tuple(out), input_shape=in_shape if layout != "NC" else (int(np.prod(in_shape)),),
                     input_layout=layout, meta=meta)
+
+
+def _absorb_bias(out: list, k: np.ndarray) -> bool:
+    """Dense/Conv -> Dequant(s) -> Add(k): when s is a power of two and k is on its grid, k / s joins the integer
+    bias (exact: every float32 value involved is then exact). Returns True if absorbed."""
+    if len(out) < 2 or not isinstance(out[-1], N.Dequant) or not isinstance(out[-2], (N.Dense, N.Conv2d)):
+        return False
+    s = np.broadcast_to(np.asarray(out[-1].scale, np.float64), (out[-2].channels,))
+    if not np.all(np.log2(s) == np.round(np.log2(s))):
+        return False
+    b = np.broadcast_to(np.asarray(k, np.float64), s.shape) / s
+    if not np.all(b == np.round(b)) or np.abs(b).max(initial=0) >= 2**24:
+        return False
+    out[-2] = out[-2].with_(bias=out[-2].bias + b.astype(np.int64))
+    return True
+
+
+def _only_scalar_elementwise(out: list) -> bool:
+    """True while everything read so far is elementwise with scalar constants (so the input layout is still open)."""
+    for n in out:
+        if not isinstance(n, (N.Quantize, N.Affine, N.Relu, N.Dequant)):
+            return False
+        for f in ("scale", "zero_point", "mul", "add"):
+            if hasattr(n, f) and np.asarray(getattr(n, f)).size > 1:
+                return False
+    return True
 
 
 def _to_float(out: list, node, state: str, scale) -> str:
