@@ -53,8 +53,6 @@ def load_qonnx(path: str | Path):
         raise QnnError(f"{path} is not a valid ONNX model ({type(e).__name__}: {str(e).splitlines()[0][:120]})") from None
     if not proto.graph.node:
         raise QnnError(f"{path} holds an empty ONNX graph")
-    if len(proto.graph.input) - len({i.name for i in proto.graph.initializer}) > 1:
-        pass  # old exporters list initializers as inputs; checked after cleanup
     for n in proto.graph.node:  # cleanup renames nodes: keep the user's names for error messages
         if n.name and not n.doc_string:
             n.doc_string = ORIG_NAME + n.name
@@ -104,10 +102,7 @@ class _Reader:
     def quantized_const(self, name: str) -> tuple[np.ndarray, np.ndarray, QType] | None:
         """(integer tensor, scale broadcastable to it, type) for a Quant/BipolarQuant of an initializer."""
         p = self.producers.get(name)
-        if p is None:
-            v = self.const(name)
-            return None if v is None else None
-        if p.op_type not in ("Quant", "BipolarQuant"):
+        if p is None or p.op_type not in ("Quant", "BipolarQuant"):
             return None
         x = self.const(p.input[0])
         if x is None:
@@ -279,9 +274,7 @@ def read_qonnx(model, input_layout: str | None = None) -> IntGraph:
             out.append(N.Dequant(f"{node.name}_deq", scale=acc_scale))
             if bias_float is not None:
                 out.append(N.Affine(f"{node.name}_bias", mul=np.float32(1), add=bias_float))
-            state, scale, shape = "float", None, (w.shape[0],)
-            if op == "MatMul":  # a following Add of a constant is the bias
-                pass
+            state, scale, shape = "float", None, (w.shape[0],)  # a following Add of a constant is the bias
         elif op == "Conv":
             if onnx_layout != "NCHW":
                 raise UnsupportedOp(f"node {display_name(node)}: Conv on an NHWC tensor")
