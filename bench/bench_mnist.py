@@ -17,8 +17,8 @@ from pathlib import Path
 
 from common import ROOT, load_rows, train_and_evaluate, write_rows
 
-TFC = dict(epochs=60, batch_size=128, lr=3e-3, augment_shift=0, val_fraction=0.0)
-CNN = dict(epochs=8, batch_size=128, lr=3e-3, augment_shift=1, val_fraction=0.0)
+TFC = dict(epochs=30, batch_size=128, lr=3e-3, augment_shift=0, val_fraction=0.0)
+CNN = dict(epochs=6, batch_size=128, lr=3e-3, augment_shift=1, val_fraction=0.0)
 # name -> (preset, weight bits, act bits, target accuracy or None, training config)
 MODELS = {
     "tfc-w1a1": ("tfc", 1, 1, 0.932, TFC),
