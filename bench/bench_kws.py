@@ -31,6 +31,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default=",".join(MODELS))
     ap.add_argument("--epochs-scale", type=float, default=1.0)
+    ap.add_argument("--reuse", action="store_true", help="keep trained checkpoints, redo export and evaluation")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--data", default=os.environ.get("QNN_DATA", str(ROOT.parent / "shared" / "data")))
     ap.add_argument("--runs", default=str(ROOT / "bench" / "runs" / "kws"))
@@ -43,7 +44,7 @@ def main() -> None:
         tcfg = dict(tcfg, epochs=max(1, round(tcfg["epochs"] * args.epochs_scale)), threads=args.threads)
         print(f"== {name}", flush=True)
         rows[name] = train_and_evaluate(name, Path(args.runs) / name, "kws", args.data, OPTIONS, preset, w, a, tcfg,
-                                        TIME_LIMIT_S)
+                                        TIME_LIMIT_S, reuse=rows.get(name) if args.reuse else None)
         print(write_rows("kws", [rows[k] for k in MODELS if k in rows], {"threads": args.threads, "options": OPTIONS}),
               flush=True)
 

@@ -35,6 +35,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default=",".join(MODELS))
     ap.add_argument("--epochs-scale", type=float, default=1.0)
+    ap.add_argument("--reuse", action="store_true", help="keep trained checkpoints, redo export and evaluation")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--data", default=os.environ.get("QNN_DATA", str(ROOT.parent / "shared" / "data")))
     ap.add_argument("--runs", default=str(ROOT / "bench" / "runs" / "mnist"))
@@ -47,7 +48,7 @@ def main() -> None:
         tcfg = dict(tcfg, epochs=max(1, round(tcfg["epochs"] * args.epochs_scale)), threads=args.threads)
         print(f"== {name}", flush=True)
         rows[name] = train_and_evaluate(name, Path(args.runs) / name, "mnist", args.data, {}, preset, w, a, tcfg,
-                                        TIME_LIMIT_S, target)
+                                        TIME_LIMIT_S, target, rows.get(name) if args.reuse else None)
         print(write_rows("mnist", [rows[k] for k in MODELS if k in rows], {"threads": args.threads}), flush=True)
 
 
