@@ -15,14 +15,15 @@ def test_shift_rounds_half_to_even_and_clips(s):
     assert np.array_equal(ops.shift(x, s, t), ref)
 
 
-def test_multithreshold_both_paths_match_brute_force():
+@pytest.mark.parametrize("n,span,n_thr", [(50, 300, 3), (50, 300, 31), (20000, 60, 15), (40, 1 << 22, 63)],
+                         ids=["compare-few", "compare-many", "lookup-table", "binary-search"])
+def test_multithreshold_paths_match_brute_force(n, span, n_thr):
     rng = np.random.default_rng(0)
-    x = rng.integers(-300, 300, size=(50, 7))
-    for n_thr in (3, 31):
-        t = np.sort(rng.integers(-300, 300, size=(7, n_thr)), axis=1)
-        out_t = QType(5 if n_thr == 31 else 2, False)
-        ref = np.array([[np.sum(x[i, c] >= t[c]) for c in range(7)] for i in range(50)])
-        assert np.array_equal(ops.multithreshold(x, t, out_t), ref)
+    x = rng.integers(-span, span, size=(n, 7))
+    t = np.sort(rng.integers(-span, span, size=(7, n_thr)), axis=1)
+    out_t = QType(int(n_thr).bit_length(), False)
+    ref = (x[:, :, None] >= t[None]).sum(-1)
+    assert np.array_equal(ops.multithreshold(x, t, out_t), ref)
     assert np.array_equal(ops.multithreshold(x[:, :1], np.array([[0]]), QType.bipolar_type()), np.where(x[:, :1] >= 0, 1, -1))
 
 

@@ -56,25 +56,45 @@ def im2col(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], pad:
 def conv2d(x, weight, bias, in_type: QType, stride, pad, force_int64: bool = False) -> np.ndarray:
     """x [N, H, W, C] int, weight [O, KH, KW, C] -> acc [N, Ho, Wo, O]."""
     o, kh, kw, _ = weight.shape
-    cols = im2col(x, (kh, kw), stride, pad)
-    n, ho, wo, k = cols.shape
     wt = weight.reshape(o, -1).T
     bound = 1 << 62 if force_int64 else _bound(wt, in_type)
-    return (exact_matmul(cols.reshape(-1, k), wt, bound) + bias).reshape(n, ho, wo, o)
+    if bound < _F32_EXACT:  # build the patches in float32 directly: half the memory traffic of int64 patches
+        cols = im2col(np.asarray(x, dtype=np.float32), (kh, kw), stride, pad)
+        n, ho, wo, k = cols.shape
+        acc = (cols.reshape(-1, k) @ wt.astype(np.float32)).astype(np.int64)
+    else:
+        cols = im2col(x, (kh, kw), stride, pad)
+        n, ho, wo, k = cols.shape
+        acc = exact_matmul(cols.reshape(-1, k), wt, bound)
+    return (acc + bias).reshape(n, ho, wo, o)
+
+
+_LUT_MAX = 1 << 22  # entries of a per-channel lookup table worth building
 
 
 def multithreshold(x: np.ndarray, thresholds: np.ndarray, out_type: QType) -> np.ndarray:
-    """Count, per element, the thresholds of its channel (last axis) that it reaches: x >= t."""
+    """Count, per element, the thresholds of its channel (last axis) that it reaches: x >= t.
+
+    Three equivalent ways, by cost: one comparison pass per threshold (few thresholds); a per-channel lookup table
+    over the values actually present (narrow accumulators, e.g. after convolutions); binary search per channel."""
     x = np.asarray(x, dtype=np.int64)
-    t = np.broadcast_to(thresholds, (x.shape[-1], thresholds.shape[-1]))
-    if t.shape[1] <= 32:  # few thresholds: one comparison pass per threshold, counted in place
-        count = np.zeros(x.shape, dtype=np.int64)
-        for k in range(t.shape[1]):
-            count += x >= t[:, k]
+    n_ch, n_thr = x.shape[-1], thresholds.shape[-1]
+    t = np.broadcast_to(thresholds, (n_ch, n_thr))
+    lo, hi = (int(x.min()), int(x.max())) if x.size else (0, 0)
+    span = hi - lo + 1
+    if n_thr <= 4 or x.size < 4 * n_ch * span or n_ch * span > _LUT_MAX:
+        if n_thr <= 32:
+            count = np.zeros(x.shape, dtype=np.int64)
+            for k in range(n_thr):
+                count += x >= t[:, k]
+        else:
+            count = np.empty(x.shape, dtype=np.int64)
+            for c in range(n_ch):
+                count[..., c] = np.searchsorted(t[c], x[..., c], side="right")
     else:
-        count = np.empty(x.shape, dtype=np.int64)
-        for c in range(t.shape[0]):
-            count[..., c] = np.searchsorted(t[c], x[..., c], side="right")
+        values = np.arange(lo, hi + 1)
+        lut = np.stack([np.searchsorted(t[c], values, side="right") for c in range(n_ch)])  # [C, span]
+        count = lut.reshape(-1)[(x - lo) + np.arange(n_ch) * span]
     return out_type.from_level(count)
 
 
