@@ -89,8 +89,21 @@ def dequantize_output(graph: IntGraph, y: np.ndarray) -> np.ndarray:
     return y
 
 
-def predict(graph: IntGraph, x: np.ndarray, batch: int = 2048) -> tuple[np.ndarray, np.ndarray]:
-    """(integer outputs, float logits) for a float input batch, in chunks."""
+def auto_batch(graph: IntGraph, budget_bytes: int = 16 << 20) -> int:
+    """Chunk size whose largest intermediate (convolution patches included) stays around ``budget_bytes``: big
+    enough for BLAS, small enough for the caches."""
+    x = to_channels_last(graph, np.zeros((1, *graph.input_shape), dtype=np.float32))
+    largest = x.size
+    for node, out in zip(graph.nodes, execute(graph, np.zeros((1, *graph.input_shape), np.float32), trace=True)):
+        if isinstance(node, N.Conv2d):
+            largest = max(largest, out.size // node.channels * int(np.prod(node.weight.shape[1:])))  # patches
+        largest = max(largest, out.size)
+    return int(np.clip(budget_bytes // (8 * largest), 32, 4096))
+
+
+def predict(graph: IntGraph, x: np.ndarray, batch: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(integer outputs, float logits) for a float input batch, in chunks (``auto_batch`` by default)."""
+    batch = batch or auto_batch(graph)
     ints, logits = [], []
     for i in range(0, len(x), batch):
         y = run_integer(graph, quantize_input(graph, x[i : i + batch]))
