@@ -1,0 +1,1 @@
+"""Everything that checks hardware: cocotb testbenches, simulator runners, vectors, the comparator."""

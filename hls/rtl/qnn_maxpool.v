@@ -1,0 +1,130 @@
+// qnn_maxpool: streaming max pooling, kernel = stride (K_H x K_W), no padding, floor at the edges.
+//
+// Input: an IFM_H x IFM_W image, pixels row-major, C channels per pixel in words of PE elements
+// (channels-last, as every stream here).  A line buffer of OFM_W*C/PE words keeps the running maximum
+// of the output row being built; a word is emitted when the last pixel of its window arrives.  Rows and
+// columns past OFM_*K_* are consumed and dropped.  One register stage; a stall holds the input.
+`timescale 1ns / 1ps
+`default_nettype none
+
+module qnn_maxpool #(
+    parameter IFM_H  = 4,
+    parameter IFM_W  = 4,
+    parameter C      = 4,   // channels
+    parameter PE     = 2,   // channels per word (divides C)
+    parameter K_H    = 2,   // window height = vertical stride
+    parameter K_W    = 2,   // window width = horizontal stride
+    parameter EW     = 4,   // bits per element
+    parameter SIGNED = 0    // elements are two's complement
+) (
+    input  wire                clk,
+    input  wire                rst,
+    input  wire                in_valid,
+    output wire                in_ready,
+    input  wire [PE*EW-1:0]    in_data,
+    output reg                 out_valid,
+    input  wire                out_ready,
+    output reg  [PE*EW-1:0]    out_data
+);
+    localparam CF = C / PE;
+    localparam OFM_H = IFM_H / K_H;
+    localparam OFM_W = IFM_W / K_W;
+    localparam DEPTH = OFM_W * CF;
+    localparam AW = (DEPTH > 1) ? $clog2(DEPTH) : 1;
+    localparam CNT = 16;  // width of the position counters (images up to 65535 wide)
+    localparam integer CF_LAST_I = CF - 1;
+    localparam [CNT-1:0] CF_LAST = CF_LAST_I[CNT-1:0];
+    localparam integer W_LAST_I = IFM_W - 1;
+    localparam [CNT-1:0] W_LAST = W_LAST_I[CNT-1:0];
+    localparam integer H_LAST_I = IFM_H - 1;
+    localparam [CNT-1:0] H_LAST = H_LAST_I[CNT-1:0];
+    localparam integer KW_LAST_I = K_W - 1;
+    localparam [CNT-1:0] KW_LAST = KW_LAST_I[CNT-1:0];
+    localparam integer KH_LAST_I = K_H - 1;
+    localparam [CNT-1:0] KH_LAST = KH_LAST_I[CNT-1:0];
+    localparam integer OW_I = OFM_W;
+    localparam [CNT-1:0] OW = OW_I[CNT-1:0];
+    localparam integer OH_I = OFM_H;
+    localparam [CNT-1:0] OH = OH_I[CNT-1:0];
+    localparam integer CF_C_I = CF;
+    localparam [CNT-1:0] CF_C = CF_C_I[CNT-1:0];
+
+    initial begin
+        if (C % PE != 0 || OFM_H < 1 || OFM_W < 1 || IFM_W > 65535 || IFM_H > 65535) begin
+            $display("qnn_maxpool %m: PE must divide C and the window must fit the image");
+            $finish;
+        end
+    end
+
+    reg [PE*EW-1:0] line [0:DEPTH-1];
+    reg [CNT-1:0] cf, ix, iy, kx, ky, ox, oy;
+
+    wire stall = out_valid && !out_ready;
+    assign in_ready = !stall;
+    wire accept = in_valid && !stall;
+    wire in_win = (ox < OW) && (oy < OH);
+    // Waiver: positions are counted in CNT bits; the line-buffer address is below DEPTH, so only its
+    // low AW bits are used.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [CNT-1:0] addr = ox * CF_C + cf;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire first = (kx == {CNT{1'b0}}) && (ky == {CNT{1'b0}});
+    wire last = (kx == KW_LAST) && (ky == KH_LAST);
+    wire [PE*EW-1:0] old = line[addr[AW-1:0]];
+
+    reg [PE*EW-1:0] m;
+    integer p;
+    always @* begin
+        for (p = 0; p < PE; p = p + 1) begin
+            if (first) m[p*EW +: EW] = in_data[p*EW +: EW];
+            else if (SIGNED != 0 && ($signed(in_data[p*EW +: EW]) > $signed(old[p*EW +: EW])))
+                m[p*EW +: EW] = in_data[p*EW +: EW];
+            else if (SIGNED == 0 && (in_data[p*EW +: EW] > old[p*EW +: EW]))
+                m[p*EW +: EW] = in_data[p*EW +: EW];
+            else m[p*EW +: EW] = old[p*EW +: EW];
+        end
+    end
+
+    always @(posedge clk) begin
+        if (accept && in_win && !last) line[addr[AW-1:0]] <= m;
+        if (accept && in_win && last) out_data <= m;
+    end
+
+    always @(posedge clk) begin
+        if (rst) begin
+            out_valid <= 1'b0;
+            {cf, ix, iy, kx, ky, ox, oy} <= {7*CNT{1'b0}};
+        end else begin
+            if (!stall) out_valid <= accept && in_win && last;
+            if (accept) begin
+                cf <= (cf == CF_LAST) ? {CNT{1'b0}} : cf + 1'b1;
+                if (cf == CF_LAST) begin
+                    if (ix == W_LAST) begin
+                        ix <= {CNT{1'b0}};
+                        kx <= {CNT{1'b0}};
+                        ox <= {CNT{1'b0}};
+                        if (iy == H_LAST) begin
+                            iy <= {CNT{1'b0}};
+                            ky <= {CNT{1'b0}};
+                            oy <= {CNT{1'b0}};
+                        end else begin
+                            iy <= iy + 1'b1;
+                            if (ky == KH_LAST) begin
+                                ky <= {CNT{1'b0}};
+                                oy <= oy + 1'b1;
+                            end else ky <= ky + 1'b1;
+                        end
+                    end else begin
+                        ix <= ix + 1'b1;
+                        if (kx == KW_LAST) begin
+                            kx <= {CNT{1'b0}};
+                            ox <= ox + 1'b1;
+                        end else kx <= kx + 1'b1;
+                    end
+                end
+            end
+        end
+    end
+endmodule
+
+`default_nettype wire

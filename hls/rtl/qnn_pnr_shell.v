@@ -1,0 +1,44 @@
+// qnn_pnr_shell: a few-pin wrapper around qnn_top for place and route.
+//
+// A network's stream words are hundreds of bits wide, more than any package has pins.  For place and
+// route (fmax, utilization) the shell feeds the input word through a shift register and captures each
+// output word into a shift register read out one bit at a time, so every output bit stays observable
+// (nothing is optimized away) with 10 pins.  It adds IN_W + OUT_W flip-flops; synthesis figures of the
+// bare qnn_top are reported separately.
+`timescale 1ns / 1ps
+`default_nettype none
+
+module qnn_pnr_shell #(
+    parameter IN_W  = 8,   // qnn_top input word width
+    parameter OUT_W = 8    // qnn_top output word width
+) (
+    input  wire clk,
+    input  wire rst,
+    input  wire sin,        // serial input bit
+    input  wire sin_en,     // shift sin into the input word
+    input  wire in_valid,   // present the input word
+    output wire in_ready,
+    input  wire out_ready,  // accept an output word into the output shift register
+    output wire out_valid,
+    input  wire sout_en,    // shift the output register by one bit
+    output wire sout
+);
+    reg [IN_W-1:0] in_sr;
+    reg [OUT_W-1:0] out_sr;
+    wire [OUT_W-1:0] out_data;
+
+    always @(posedge clk) begin
+        if (sin_en) in_sr <= {in_sr[IN_W-2:0], sin};
+        if (out_valid && out_ready) out_sr <= out_data;
+        else if (sout_en) out_sr <= {1'b0, out_sr[OUT_W-1:1]};
+    end
+    assign sout = out_sr[0];
+
+    qnn_top u_top (
+        .clk(clk), .rst(rst),
+        .in_valid(in_valid), .in_ready(in_ready), .in_data(in_sr),
+        .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data)
+    );
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,87 @@
+// qnn_shift: requantization by a power of two, out = clip(round_half_even(x / 2**SHIFT)).
+//
+// Exactly qnn.golden.ops.shift: a positive SHIFT divides with round-half-to-even, zero passes
+// through, a negative SHIFT multiplies by 2**-SHIFT; the result saturates to [OUT_MIN, OUT_MAX] and
+// leaves as OUT_BITS two's complement bits.  PE elements per word; one register stage.
+`timescale 1ns / 1ps
+`default_nettype none
+
+module qnn_shift #(
+    parameter PE       = 2,   // elements per word
+    parameter IN_BITS  = 12,  // signed input width
+    parameter SHIFT    = 4,   // right shift (negative: left shift)
+    parameter OUT_BITS = 4,   // output element width
+    parameter OUT_MIN  = 0,   // saturation bounds (the output type's range)
+    parameter OUT_MAX  = 15
+) (
+    input  wire                    clk,
+    input  wire                    rst,
+    input  wire                    in_valid,
+    output wire                    in_ready,
+    input  wire [PE*IN_BITS-1:0]   in_data,
+    output reg                     out_valid,
+    input  wire                    out_ready,
+    output reg  [PE*OUT_BITS-1:0]  out_data
+);
+    localparam LSH = (SHIFT < 0) ? -SHIFT : 0;
+    localparam RSH = (SHIFT > 0) ? SHIFT : 0;
+    localparam EW = IN_BITS + LSH + OUT_BITS + 2;  // wide enough for x << LSH, the bounds and rounding
+    // the bounds, sign-extended from 32-bit integers to EW bits
+    localparam integer LO_I = OUT_MIN;
+    localparam integer HI_I = OUT_MAX;
+    localparam [EW+31:0] LO_W = {{EW{LO_I[31]}}, LO_I};
+    localparam [EW+31:0] HI_W = {{EW{HI_I[31]}}, HI_I};
+    localparam signed [EW-1:0] LO = LO_W[EW-1:0];
+    localparam signed [EW-1:0] HI = HI_W[EW-1:0];
+
+    initial begin
+        if (OUT_MIN > OUT_MAX || OUT_BITS < 1 || OUT_BITS > 31) begin
+            $display("qnn_shift %m: need OUT_MIN <= OUT_MAX and 1 <= OUT_BITS <= 31");
+            $finish;
+        end
+    end
+
+    wire stall = out_valid && !out_ready;
+    assign in_ready = !stall;
+
+    wire [PE*OUT_BITS-1:0] res;
+    genvar p;
+    generate
+        for (p = 0; p < PE; p = p + 1) begin : g_pe
+            wire [IN_BITS-1:0] x = in_data[p*IN_BITS +: IN_BITS];
+            wire signed [EW-1:0] xe = {{(EW - IN_BITS){x[IN_BITS-1]}}, x};
+            wire signed [EW-1:0] y;
+            if (RSH > 0) begin : g_right
+                wire signed [EW-1:0] q = xe >>> RSH;          // floor(x / 2**RSH)
+                wire half = xe[RSH-1];
+                wire below;
+                if (RSH > 1) begin : g_below
+                    assign below = |xe[RSH-2:0];
+                end else begin : g_nobelow
+                    assign below = 1'b0;
+                end
+                // round up when the remainder is above half, or exactly half and q is odd
+                wire up = half && (below || q[0]);
+                assign y = q + {{(EW - 1){1'b0}}, up};
+            end else begin : g_left
+                assign y = xe <<< LSH;
+            end
+            // Waiver: c is saturated into [OUT_MIN, OUT_MAX], so its bits above OUT_BITS are only
+            // sign copies; the output keeps the low OUT_BITS on purpose.
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire signed [EW-1:0] c = (y < LO) ? LO : (y > HI) ? HI : y;
+            /* verilator lint_on UNUSEDSIGNAL */
+            assign res[p*OUT_BITS +: OUT_BITS] = c[OUT_BITS-1:0];
+        end
+    endgenerate
+
+    always @(posedge clk) begin
+        if (!stall && in_valid) out_data <= res;
+    end
+    always @(posedge clk) begin
+        if (rst) out_valid <= 1'b0;
+        else if (!stall) out_valid <= in_valid;
+    end
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,104 @@
+// qnn_thresh: multi-threshold requantization, out = level(#{t in T[c] : x >= t}) per channel.
+//
+// Represents any monotonic map from accumulator to activation (BatchNorm + activation + quantizer)
+// exactly, as FINN's MultiThreshold.  Words carry PE channels; NF consecutive words make one pixel's
+// channel vector (channel nf*PE+p at element p), repeating for every pixel.  Thresholds live in a ROM of
+// NF words: bits [(p*NT+i)*T_BITS +: T_BITS] hold threshold i (ascending) of channel nf*PE+p, signed.
+// The level is encoded as OUT_BITS bits of count*OUT_SCALE + OUT_OFFSET: UINTn -> (1, 0), INTn ->
+// (1, min), bipolar as one bit -> (1, 0), bipolar as 2-bit signed -> (2, -1).
+// Two register stages (ROM read, compare/count); a single stall freezes both.
+`timescale 1ns / 1ps
+`default_nettype none
+
+module qnn_thresh #(
+    parameter PE        = 2,   // channels per word
+    parameter NF        = 4,   // words per channel vector (channels = PE*NF)
+    parameter NT        = 3,   // thresholds per channel (levels - 1)
+    parameter IN_BITS   = 12,  // signed input (accumulator) width
+    parameter T_BITS    = 13,  // signed threshold width (>= IN_BITS)
+    parameter OUT_BITS  = 2,   // output element width
+    parameter OUT_SCALE = 1,
+    parameter OUT_OFFSET = 0,
+    parameter THRESH_FILE = "none"  // $readmemh file ("none": empty ROM)
+) (
+    input  wire                    clk,
+    input  wire                    rst,
+    input  wire                    in_valid,
+    output wire                    in_ready,
+    input  wire [PE*IN_BITS-1:0]   in_data,
+    output reg                     out_valid,
+    input  wire                    out_ready,
+    output reg  [PE*OUT_BITS-1:0]  out_data
+);
+    localparam NFW = (NF > 1) ? $clog2(NF) : 1;
+    localparam integer NF_LAST_I = NF - 1;
+    localparam [NFW-1:0] NF_LAST = NF_LAST_I[NFW-1:0];
+
+    initial begin
+        if (T_BITS < IN_BITS || NT < 1) begin
+            $display("qnn_thresh %m: T_BITS must be >= IN_BITS and NT >= 1");
+            $finish;
+        end
+    end
+
+    reg [PE*NT*T_BITS-1:0] trom [0:NF-1];
+    initial if (THRESH_FILE != "none") $readmemh(THRESH_FILE, trom);
+
+    wire stall = out_valid && !out_ready;
+    assign in_ready = !stall;
+    wire accept = in_valid && !stall;
+
+    reg [NFW-1:0] nf;
+    reg [PE*IN_BITS-1:0] x1;
+    reg [PE*NT*T_BITS-1:0] t1;
+    reg v1;
+    always @(posedge clk) begin
+        if (!stall) t1 <= trom[nf];
+        if (accept) x1 <= in_data;
+    end
+    always @(posedge clk) begin
+        if (rst) begin
+            nf <= {NFW{1'b0}};
+            v1 <= 1'b0;
+        end else begin
+            if (accept) nf <= (nf == NF_LAST) ? {NFW{1'b0}} : nf + 1'b1;
+            if (!stall) v1 <= in_valid;
+        end
+    end
+
+    // compare and count
+    reg [PE*OUT_BITS-1:0] level;
+    reg signed [T_BITS-1:0] xv, tv;
+    // Waiver: xw carries one spare sign bit and code is a 32-bit integer; only their low
+    // T_BITS / OUT_BITS bits are meaningful (the level code is taken modulo 2**OUT_BITS on purpose).
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [T_BITS:0] xw;
+    reg [31:0] code;
+    /* verilator lint_on UNUSEDSIGNAL */
+    integer p, i, cnt;
+    always @* begin
+        level = {PE*OUT_BITS{1'b0}};
+        for (p = 0; p < PE; p = p + 1) begin
+            // sign-extend the input to T_BITS (one spare bit avoids a zero-width replication)
+            xw = {{(T_BITS - IN_BITS + 1){x1[(p+1)*IN_BITS-1]}}, x1[p*IN_BITS +: IN_BITS]};
+            xv = xw[T_BITS-1:0];
+            cnt = 0;
+            for (i = 0; i < NT; i = i + 1) begin
+                tv = t1[(p*NT + i)*T_BITS +: T_BITS];
+                if (xv >= tv) cnt = cnt + 1;
+            end
+            code = cnt * OUT_SCALE + OUT_OFFSET;
+            level[p*OUT_BITS +: OUT_BITS] = code[OUT_BITS-1:0];
+        end
+    end
+
+    always @(posedge clk) begin
+        if (!stall) out_data <= level;
+    end
+    always @(posedge clk) begin
+        if (rst) out_valid <= 1'b0;
+        else if (!stall) out_valid <= v1;
+    end
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,49 @@
+"""ROM contents as ``$readmemh`` files: one line per word, hexadecimal, no address markers.
+
+Each word is a concatenation of fields, field 0 in the lowest bits (the cores slice them with
+``[i*BITS +: BITS]``).  Values are written as two's complement bit patterns of ``bits`` width.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from qnn.util.atomic import atomic_write_text
+
+
+def rom_lines(fields: np.ndarray, bits: int) -> list[str]:
+    """fields [depth, n] of integers (already encoded or signed) -> hex lines of n*bits-bit words."""
+    fields = np.asarray(fields, dtype=np.int64)
+    depth, n = fields.shape
+    mask = (1 << bits) - 1
+    digits = max(1, (n * bits + 3) // 4)
+    lines = []
+    for row in fields.tolist():
+        w = 0
+        for k, v in enumerate(row):
+            w |= (int(v) & mask) << (k * bits)
+        lines.append(f"{w:0{digits}x}")
+    return lines
+
+
+def write_rom(path: Path, fields: np.ndarray, bits: int) -> Path:
+    atomic_write_text(path, "\n".join(rom_lines(fields, bits)) + "\n")
+    return path
+
+
+def mvu_weight_fields(weight: np.ndarray, pe: int, simd: int) -> np.ndarray:
+    """weight [out, in] -> ROM fields [NF*SF, PE*SIMD]: word nf*SF+sf, field p*SIMD+s = W[nf*PE+p, sf*SIMD+s]."""
+    o, i = weight.shape
+    nf, sf = o // pe, i // simd
+    w = weight.reshape(nf, pe, sf, simd).transpose(0, 2, 1, 3)  # [nf, sf, pe, simd]
+    return w.reshape(nf * sf, pe * simd)
+
+
+def per_channel_fields(values: np.ndarray, pe: int) -> np.ndarray:
+    """values [C, k] (or [C]) -> fields [C/PE, PE*k]: word nf holds channels nf*PE .. nf*PE+PE-1."""
+    v = np.asarray(values)
+    if v.ndim == 1:
+        v = v[:, None]
+    c, k = v.shape
+    return v.reshape(c // pe, pe * k)
