@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 QNN := $(VENV)/bin/qnn
 STAMP := $(VENV)/.installed
 # Debian packages: command -> package
-SYSDEPS := iverilog:iverilog yosys:yosys nextpnr-ice40:nextpnr-ice40 icepack:fpga-icestorm espeak-ng:espeak-ng g++:g++
+SYSDEPS := iverilog:iverilog yosys:yosys nextpnr-ice40:nextpnr-ice40 icepack:fpga-icestorm espeak-ng:espeak-ng g++:g++ \
+           chromium:chromium
 DEMO_RUN ?= runs/demo
 PYTEST_WORKERS ?= 2
 
@@ -32,10 +33,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# the whole flow on embedded data: train -> export -> IR -> golden -> hls4ml C sim -> RTL -> Verilator -> Yosys -> report
 demo: setup
-	$(QNN) train $(DEMO_RUN) --model tfc -w 2 -a 2 --epochs 15 --float-baseline --force --quiet
-	$(QNN) export $(DEMO_RUN)
-	$(QNN) eval $(DEMO_RUN)
+	$(QNN) flow $(DEMO_RUN) --model mlp --hidden 32,32 -w 2 -a 2 --epochs 10 --float-baseline \
+	    --target-cycles 1568 --sim-vectors 100 --threads 1
 
 test: setup
 	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS)

@@ -12,7 +12,10 @@ import typer
 
 from qnn.errors import QnnError
 
-COMMAND_MODULES = ["qnn.cli.train", "qnn.cli.export", "qnn.cli.import_model", "qnn.cli.evaluate", "qnn.cli.kws", "qnn.cli.rtl", "qnn.cli.hls"]
+COMMAND_MODULES = [
+    "qnn.cli.flow", "qnn.cli.train", "qnn.cli.export", "qnn.cli.import_model", "qnn.cli.evaluate", "qnn.cli.kws",
+    "qnn.cli.hls", "qnn.cli.rtl", "qnn.cli.sweep", "qnn.cli.report",
+]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Quantization-aware training to verified FPGA hardware, with open tools.")
@@ -32,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)
+        if isinstance(rc, int):  # typer.Exit(code) returns its code when not in standalone mode
+            return rc
     except QnnError as e:
         if debug:
             raise
