@@ -10,12 +10,7 @@ Writes bench/results/mnist.json and bench/results/mnist.md.
 """
 from __future__ import annotations
 
-import argparse
-import os
-import sys
-from pathlib import Path
-
-from common import ROOT, load_rows, train_and_evaluate, write_rows
+from common import run_benchmark
 
 TFC = dict(epochs=30, batch_size=128, lr=3e-3, augment_shift=0, val_fraction=0.0)
 CNN = dict(epochs=6, batch_size=128, lr=3e-3, augment_shift=1, val_fraction=0.0)
@@ -31,26 +26,5 @@ MODELS = {
 TIME_LIMIT_S = 15 * 60
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--only", default=",".join(MODELS))
-    ap.add_argument("--epochs-scale", type=float, default=1.0)
-    ap.add_argument("--reuse", action="store_true", help="keep trained checkpoints, redo export and evaluation")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--data", default=os.environ.get("QNN_DATA", str(ROOT.parent / "shared" / "data")))
-    ap.add_argument("--runs", default=str(ROOT / "bench" / "runs" / "mnist"))
-    args = ap.parse_args()
-    rows = load_rows("mnist")
-    for name in args.only.split(","):
-        if name not in MODELS:
-            sys.exit(f"error: unknown benchmark model {name!r}; choose from {', '.join(MODELS)}")
-        preset, w, a, target, tcfg = MODELS[name]
-        tcfg = dict(tcfg, epochs=max(1, round(tcfg["epochs"] * args.epochs_scale)), threads=args.threads)
-        print(f"== {name}", flush=True)
-        rows[name] = train_and_evaluate(name, Path(args.runs) / name, "mnist", args.data, {}, preset, w, a, tcfg,
-                                        TIME_LIMIT_S, target, rows.get(name) if args.reuse else None)
-        print(write_rows("mnist", [rows[k] for k in MODELS if k in rows], {"threads": args.threads}), flush=True)
-
-
 if __name__ == "__main__":
-    main()
+    run_benchmark("mnist", "mnist", MODELS, {}, TIME_LIMIT_S)

@@ -86,3 +86,29 @@ def write_rows(topic: str, rows: list[dict], meta: dict) -> str:
     text = "\n".join(lines) + "\n"
     atomic_write_text(RESULTS / f"{topic}.md", text)
     return text
+
+
+def run_benchmark(topic: str, dataset: str, models: dict, options: dict, time_limit_s: float, argv=None) -> None:
+    """The command line shared by the accuracy benchmarks. ``models``: name -> (preset, w, a, target, train config)."""
+    import argparse
+    import os
+
+    ap = argparse.ArgumentParser(description=f"{topic} accuracy benchmark")
+    ap.add_argument("--only", default=",".join(models))
+    ap.add_argument("--epochs-scale", type=float, default=1.0)
+    ap.add_argument("--reuse", action="store_true", help="keep trained checkpoints, redo export and evaluation")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--data", default=os.environ.get("QNN_DATA", str(ROOT.parent / "shared" / "data")))
+    ap.add_argument("--runs", default=str(ROOT / "bench" / "runs" / topic))
+    args = ap.parse_args(argv)
+    rows = load_rows(topic)
+    for name in args.only.split(","):
+        if name not in models:
+            sys.exit(f"error: unknown benchmark model {name!r}; choose from {', '.join(models)}")
+        preset, w, a, target, tcfg = models[name]
+        tcfg = dict(tcfg, epochs=max(1, round(tcfg["epochs"] * args.epochs_scale)), threads=args.threads)
+        print(f"== {name}", flush=True)
+        rows[name] = train_and_evaluate(name, Path(args.runs) / name, dataset, args.data, options, preset, w, a, tcfg,
+                                        time_limit_s, target, rows.get(name) if args.reuse else None)
+        meta = {"threads": args.threads, "options": options}
+        print(write_rows(topic, [rows[k] for k in models if k in rows], meta), flush=True)

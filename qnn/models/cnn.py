@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from qnn.models import quantizers as Q
+from qnn.models.dense import dense_stack
 from qnn.models.spec import ModelSpec
 
 
@@ -32,19 +33,7 @@ class QuantCNN(nn.Module):
             blocks.append(nn.MaxPool2d(2))
             cin = ch
         self.features = nn.Sequential(*blocks)
-        dense: list[nn.Module] = []
-        width = _flat_features(spec)
-        for h in spec.hidden:
-            dense.append(bnn.QuantLinear(width, h, bias=True, **Q.weight_kwargs(spec.weight_bits), **Q.bias_kwargs()))
-            if spec.batchnorm:
-                dense.append(nn.BatchNorm1d(h))
-            dense.append(Q.act(spec.act_bits))
-            if spec.dropout:
-                dense.append(nn.Dropout(spec.dropout))
-            width = h
-        dense.append(bnn.QuantLinear(width, spec.num_classes, bias=True, **Q.weight_kwargs(spec.weight_bits),
-                                     **Q.bias_kwargs()))
-        self.classifier = nn.Sequential(*dense)
+        self.classifier = nn.Sequential(*dense_stack(spec, _flat_features(spec)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.features(self.inp(x))
@@ -62,15 +51,7 @@ class FloatCNN(nn.Module):
             blocks += [nn.ReLU(), nn.MaxPool2d(2)]
             cin = ch
         self.features = nn.Sequential(*blocks)
-        dense: list[nn.Module] = []
-        width = _flat_features(spec)
-        for h in spec.hidden:
-            dense += [nn.Linear(width, h)] + ([nn.BatchNorm1d(h)] if spec.batchnorm else []) + [nn.ReLU()]
-            if spec.dropout:
-                dense.append(nn.Dropout(spec.dropout))
-            width = h
-        dense.append(nn.Linear(width, spec.num_classes))
-        self.classifier = nn.Sequential(*dense)
+        self.classifier = nn.Sequential(*dense_stack(spec, _flat_features(spec)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.features(x).flatten(1))

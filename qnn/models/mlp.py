@@ -1,11 +1,11 @@
 """Quantized multi-layer perceptron (FINN TFC/SFC/LFC shapes and free sizes)."""
 from __future__ import annotations
 
-import brevitas.nn as bnn
 import torch
 from torch import nn
 
 from qnn.models import quantizers as Q
+from qnn.models.dense import dense_stack
 from qnn.models.spec import ModelSpec
 
 
@@ -16,19 +16,7 @@ class QuantMLP(nn.Module):
         super().__init__()
         self.spec = spec
         self.inp = Q.input_quant(spec.input_bits)
-        layers: list[nn.Module] = []
-        width = spec.in_features
-        for h in spec.hidden:
-            layers.append(bnn.QuantLinear(width, h, bias=True, **Q.weight_kwargs(spec.weight_bits), **Q.bias_kwargs()))
-            if spec.batchnorm:
-                layers.append(nn.BatchNorm1d(h))
-            layers.append(Q.act(spec.act_bits))
-            if spec.dropout:
-                layers.append(nn.Dropout(spec.dropout))
-            width = h
-        layers.append(bnn.QuantLinear(width, spec.num_classes, bias=True, **Q.weight_kwargs(spec.weight_bits),
-                                      **Q.bias_kwargs()))
-        self.layers = nn.Sequential(*layers)
+        self.layers = nn.Sequential(*dense_stack(spec, spec.in_features))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(self.inp(x.flatten(1)))
@@ -40,15 +28,7 @@ class FloatMLP(nn.Module):
     def __init__(self, spec: ModelSpec) -> None:
         super().__init__()
         self.spec = spec
-        layers: list[nn.Module] = []
-        width = spec.in_features
-        for h in spec.hidden:
-            layers += [nn.Linear(width, h)] + ([nn.BatchNorm1d(h)] if spec.batchnorm else []) + [nn.ReLU()]
-            if spec.dropout:
-                layers.append(nn.Dropout(spec.dropout))
-            width = h
-        layers.append(nn.Linear(width, spec.num_classes))
-        self.layers = nn.Sequential(*layers)
+        self.layers = nn.Sequential(*dense_stack(spec, spec.in_features))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x.flatten(1))
