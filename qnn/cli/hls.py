@@ -50,7 +50,8 @@ def register(app: typer.Typer) -> None:
         print(f"hls4ml project: {result.project} ({options.backend_name}, {options.io_type}, reuse {options.reuse}, "
               f"{options.strategy})")
         print(f"vectors: {result.vector_source}")
-        print(f"C simulation: {c.exact_vectors}/{c.vectors} vectors bit-exact; compile {c.compile_s:.1f} s; "
+        print(f"C simulation: {c.exact_vectors}/{c.vectors} vectors bit-exact; compile {c.compile_s:.1f} s "
+              f"({c.compile_cpu_s:.1f} s CPU); "
               f"{c.csim_vps:,.0f} vectors/s (golden model {c.golden_vps:,.0f} vectors/s)")
         if trace:
             if result.trace_mismatch is None:
