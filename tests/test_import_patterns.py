@@ -2,12 +2,12 @@
 execution of the file (argmax identical on every vector, logits within float32 rounding)."""
 import numpy as np
 import pytest
+from qonnx_builders import BUILDERS
 
 from qnn.evaluate import qonnx_logits
 from qnn.export import graph_from_qonnx
 from qnn.golden import predict
 from qnn.ir import nodes as N
-from qonnx_builders import BUILDERS
 
 
 def _inputs(graph, n, seed=0):
