@@ -51,10 +51,10 @@ def train_bnn_pynq(name: str, data: str, epochs: int, out: Path) -> tuple[Path, 
     return path, time.time() - t0
 
 
-def qnn(*args: str) -> str:
+def qnn(*args: str, allow_fail: bool = False) -> str:
     res = subprocess.run([str(ROOT / ".venv" / "bin" / "qnn"), *args], capture_output=True, text=True, cwd=ROOT)
     print(res.stdout[-3000:], res.stderr[-2000:], flush=True)
-    if res.returncode != 0:
+    if res.returncode != 0 and not (allow_fail and res.returncode == 1):
         raise SystemExit(f"qnn {' '.join(args)} failed with exit code {res.returncode}")
     return res.stdout
 
@@ -68,7 +68,8 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(2)
     runs = ROOT / "bench" / "runs" / "import"
-    rows = []
+    old = json.loads((RESULTS / "import.json").read_text()) if (RESULTS / "import.json").is_file() else []
+    rows = [r for r in old if r["model"] not in args.only.split(",")]
     for name in args.only.split(","):
         onnx_path, train_s = train_bnn_pynq(name, args.data, args.epochs, runs / "onnx")
         run_dir = runs / name
@@ -81,8 +82,8 @@ def main() -> None:
         qnn("sim", str(run_dir), "-n", str(args.vectors))
         sim = json.loads((run_dir / "sim" / "verilator" / "result.json").read_text())
         sim = {k: v for k, v in sim.items() if not isinstance(v, list)}
-        qnn("synth", str(run_dir), "--target", "ice40", "--no-pnr")
-        qnn("synth", str(run_dir), "--target", "xilinx", "--no-pnr")
+        qnn("synth", str(run_dir), "--target", "ice40", "--no-pnr", allow_fail=True)  # exit 1: does not fit
+        qnn("synth", str(run_dir), "--target", "xilinx", "--no-pnr", allow_fail=True)
         synth = {p.stem: json.loads(p.read_text()) for p in (run_dir / "synth").rglob("synth_*.json")}
         rows.append({"model": name, "epochs": args.epochs, "train_seconds": round(train_s, 1),
                      "accuracy": ev["golden"]["accuracy"], "n": ev["n"], "golden_vs_qonnx": ev.get("golden_vs_qonnx"),
