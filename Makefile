@@ -37,6 +37,7 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(QNN) flow $(DEMO_RUN) --model mlp --hidden 32,32 -w 2 -a 2 --epochs 10 --float-baseline \
 	    --target-cycles 1568 --sim-vectors 100 --threads 1
+	$(QNN) eval $(DEMO_RUN)
 
 test: setup
 	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS)
