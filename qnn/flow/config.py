@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from enum import Enum, StrEnum
 
+from hls.hls4ml.options import IOType
 from qnn.errors import QnnError
 
 
@@ -44,9 +45,7 @@ class SynthTarget(StrEnum):
     xilinx = "xilinx"
 
 
-class HlsIO(StrEnum):
-    io_parallel = "io_parallel"
-    io_stream = "io_stream"
+HlsIO = IOType  # the hls4ml options' own enum
 
 
 @dataclass(frozen=True)

@@ -28,12 +28,6 @@ class IntGraph:
     def __len__(self) -> int:
         return len(self.nodes)
 
-    def index(self, name: str) -> int:
-        for i, n in enumerate(self.nodes):
-            if n.name == name:
-                return i
-        raise KeyError(name)
-
     # structure of a streamlined graph --------------------------------------------------------------
     @property
     def is_streamlined(self) -> bool:

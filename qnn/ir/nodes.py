@@ -160,7 +160,6 @@ class MaxPool(Node):
 
     kernel: tuple[int, int] = (2, 2)
     stride: tuple[int, int] = (2, 2)
-    is_integer: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, eq=False)
