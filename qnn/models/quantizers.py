@@ -4,12 +4,14 @@ integer shift or threshold and every tensor maps onto ``ap_fixed`` exactly.
 - weights: ``bits == 1`` -> bipolar {-1, +1} (constant scale 1, as FINN's BNN-PYNQ); else signed narrow-range
   integers with a power-of-two scale from the weights' maximum.
 - activations: ``bits == 1`` -> bipolar sign (QuantIdentity); else unsigned ReLU with a learned power-of-two scale.
-- inputs in [0, 1]: unsigned ``bits`` with the constant scale 2**-bits (q = round(x * 2**bits), clipped).
+- inputs in [0, 1]: ``bits >= 2`` -> unsigned ``bits`` with the constant scale 2**-bits (q = round(x * 2**bits),
+  clipped); ``bits == 1`` -> FINN's BNN-PYNQ meaning, the bipolar sign of 2x - 1 (x >= 0.5 -> +1, else -1).
 - biases: 32-bit integers at the accumulator's scale (input scale x weight scale).
 """
 from __future__ import annotations
 
 import brevitas.nn as bnn
+import torch
 from brevitas.core.scaling import ScalingImplType
 from brevitas.quant import (
     Int8WeightPerTensorFixedPoint,
@@ -44,8 +46,27 @@ def act(bits: int) -> bnn.QuantIdentity | bnn.QuantReLU:
     return bnn.QuantReLU(act_quant=Uint8ActPerTensorFixedPoint, bit_width=bits, return_quant_tensor=True)
 
 
-def input_quant(bits: int) -> bnn.QuantIdentity:
-    """Inputs in [0, 1] -> unsigned ``bits``-bit integers with scale exactly 2**-bits."""
+class BipolarInput(torch.nn.Module):
+    """``--input-bits 1``: x in [0, 1] -> sign(2x - 1) in {-1, +1} with scale 1, as FINN's TFC_1W1A.
+
+    A 1-bit *unsigned* Brevitas quantizer cannot be used here: Brevitas exports every 1-bit quantizer as a
+    ``BipolarQuant`` whatever its signedness, so the exported file would compute sign(x) (all +1 on [0, 1]) while
+    training saw {0, 1}. The ``2x - 1`` is exported as Mul/Sub in front of the ``BipolarQuant`` and runs on the host
+    (an ``Affine`` in the IR front); in float32 ``2x - 1`` is exact near 0.5, so the sign is x >= 0.5 everywhere.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.quant = bnn.QuantIdentity(act_quant=SignedBinaryActPerTensorConst, return_quant_tensor=True)
+
+    def forward(self, x: torch.Tensor):
+        return self.quant(2.0 * x - 1.0)
+
+
+def input_quant(bits: int) -> torch.nn.Module:
+    """Inputs in [0, 1] -> unsigned ``bits``-bit integers with scale exactly 2**-bits; 1 bit -> ``BipolarInput``."""
+    if bits == 1:
+        return BipolarInput()
     return bnn.QuantIdentity(
         act_quant=Uint8ActPerTensorFixedPoint,
         bit_width=bits,
