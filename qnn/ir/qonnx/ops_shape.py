@@ -1,0 +1,91 @@
+"""Data movement: ``Transpose`` (NCHW <-> NHWC layout changes), ``Flatten``/``Reshape`` (flatten), ``MaxPool``,
+``Identity``, and a final ``Softmax`` (dropped: the argmax does not change).
+
+ONNX flattens NCHW in (c, h, w) order, the IR in (h, w, c): the next Dense's columns are permuted. Dynamic flatten
+chains (``Shape -> Gather -> Unsqueeze -> Concat -> Reshape``) reach this module as a ``Reshape`` by a constant,
+qonnx's constant folding having computed the shape.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from qnn.errors import UnsupportedOp
+from qnn.ir import nodes as N
+from qnn.ir.qonnx.load import display_name
+from qnn.ir.qonnx.walk import TO_NCHW, TO_NHWC, Walk
+
+
+def identity(w: Walk, node) -> None:
+    pass
+
+
+def transpose(w: Walk, node) -> None:
+    perm = tuple(w.attrs(node).get("perm", ()))
+    if len(w.shape) != 3 or perm not in (TO_NHWC, TO_NCHW):
+        raise UnsupportedOp(f"node {display_name(node)}: Transpose {list(perm)} of a tensor of shape {list(w.shape)} "
+                            "is not a layout change NCHW <-> NHWC")
+    if perm == TO_NCHW and w.layout == "NCHW" and _only_scalar_elementwise(w.out):
+        # a channels-last model input (QKeras via qonnx), possibly already quantized: the IR needs no transpose
+        w.layout, w.onnx_layout, w.shape = "NHWC", "NHWC", tuple(w.in_shape)
+    elif (perm == TO_NHWC) != (w.onnx_layout == "NCHW"):
+        raise UnsupportedOp(f"node {display_name(node)}: Transpose {list(perm)} applied to a tensor that is already "
+                            f"{'NHWC' if perm == TO_NHWC else 'NCHW'}")
+    w.onnx_layout = "NHWC" if perm == TO_NHWC else "NCHW"
+
+
+def _only_scalar_elementwise(out: list) -> bool:
+    """True while everything read so far is elementwise with scalar constants (so the input layout is still open)."""
+    for n in out:
+        if not isinstance(n, (N.Quantize, N.Affine, N.Relu, N.Dequant)):
+            return False
+        for f in ("scale", "zero_point", "mul", "add"):
+            if hasattr(n, f) and np.asarray(getattr(n, f)).size > 1:
+                return False
+    return True
+
+
+def flatten(w: Walk, node) -> None:
+    target = w.view.const(node.input[1]) if node.op_type == "Reshape" else None
+    if node.op_type == "Reshape" and target is None:
+        raise UnsupportedOp(f"node {display_name(node)}: Reshape to a computed shape that qonnx could not fold to a "
+                            "constant; export with a fixed batch size or use Flatten")
+    if node.op_type == "Flatten" and w.attrs(node).get("axis", 1) != 1:
+        raise UnsupportedOp(f"node {display_name(node)}: Flatten with axis {w.attrs(node)['axis']} (only axis 1)")
+    if len(w.shape) == 3:
+        n = int(np.prod(w.shape))
+        if target is not None and not (len(target) == 2 and target[1] in (-1, n)):
+            raise UnsupportedOp(f"node {display_name(node)}: Reshape to {list(target)} is not a flatten")
+        if not w.started:
+            w.layout, w.shape = "NC", (n,)
+            return
+        h, wd, c = w.shape
+        w.out.append(N.Flatten(node.name))
+        needs_perm = w.onnx_layout == "NCHW" and (h, wd) != (1, 1) and c > 1
+        w.perm_cols = (c, h, wd) if needs_perm else None
+        w.shape = (n,)
+    elif target is not None and len(target) != 2:
+        raise UnsupportedOp(f"node {display_name(node)}: Reshape of a vector to {list(target)} is not supported")
+
+
+def maxpool(w: Walk, node) -> None:
+    a = w.attrs(node)
+    if w.onnx_layout != "NCHW":
+        raise UnsupportedOp(f"node {display_name(node)}: MaxPool on an NHWC tensor")
+    if any(a.get("pads", [0])) or a.get("ceil_mode", 0):
+        raise UnsupportedOp(f"node {display_name(node)}: MaxPool with padding or ceil_mode is not supported")
+    k = tuple(a["kernel_shape"])
+    s = tuple(a.get("strides", k))
+    w.out.append(N.MaxPool(node.name, kernel=k, stride=s))
+    h, wd, c = w.shape
+    w.shape = ((h - k[0]) // s[0] + 1, (wd - k[1]) // s[1] + 1, c)
+
+
+def softmax(w: Walk, node) -> None:
+    if w.view.consumers.get(node.output[0]):
+        raise UnsupportedOp(f"node {display_name(node)}: Softmax is only supported as the last node")
+    w.meta["dropped"].append(f"{display_name(node)} (Softmax: argmax unchanged)")
+
+
+HANDLERS = {"Identity": identity, "Transpose": transpose, "Flatten": flatten, "Reshape": flatten, "MaxPool": maxpool,
+            "Softmax": softmax}
+BRANCH_PATTERNS: list = []

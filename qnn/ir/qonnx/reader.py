@@ -1,0 +1,101 @@
+"""Read a cleaned QONNX model into the IR, before streamlining.
+
+The walk follows the chain from the graph input; each op type has a handler in one of the ``ops_*`` modules:
+
+========================  ================  ===========================================================================
+QONNX                     module            IR
+========================  ================  ===========================================================================
+Quant / BipolarQuant      ``ops_quant``     ``Quantize`` (activations; the first one is the network input quantizer)
+MatMul / Gemm             ``ops_linear``    ``Dense`` (integer weights, integer bias if its scale is s_in*s_w) + ``Dequant``
+Conv                      ``ops_linear``    ``Conv2d`` (weights moved to [O, KH, KW, I]) + ``Dequant``
+BatchNormalization        ``ops_linear``    ``Affine`` with PyTorch's inference constants (alpha = gamma/sqrt(var+eps))
+Mul / Div / Add / Sub     ``ops_linear``    ``Affine`` (by constants)
+Relu, ...                 ``ops_activation``  ``Relu``, ...
+Transpose, Flatten,       ``ops_shape``     layout changes, ``Flatten`` (channels-last; next Dense's columns permuted),
+Reshape, MaxPool, ...                       ``MaxPool``; a final Softmax is dropped (the argmax does not change)
+========================  ================  ===========================================================================
+
+The graph input's type (a ``finn_datatype`` annotation, or ``input_type`` for a float input) comes from ``inputs``.
+Anything else raises ``UnsupportedOp`` naming the node.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from qnn.errors import QnnError, UnsupportedOp
+from qnn.ir import nodes as N
+from qnn.ir.graph import IntGraph
+from qnn.ir.qonnx import ops_activation, ops_linear, ops_quant, ops_shape
+from qnn.ir.qonnx.graphview import GraphView
+from qnn.ir.qonnx.load import display_name
+from qnn.ir.qonnx.walk import Walk
+
+FAMILIES = (ops_quant, ops_linear, ops_activation, ops_shape)
+HANDLERS = {op: h for m in FAMILIES for op, h in m.HANDLERS.items()}
+
+
+def supported_ops() -> tuple[str, ...]:
+    return tuple(HANDLERS)
+
+
+def _start(view: GraphView, input_layout: str | None) -> tuple[Walk, object]:
+    graph_inputs = [i for i in view.g.input if i.name not in view.inits]
+    if len(graph_inputs) != 1:
+        raise QnnError(f"the model has {len(graph_inputs)} inputs; exactly one is supported")
+    gin = graph_inputs[0]
+    in_shape = view.shape_of(gin.name)
+    if in_shape is None or any(d <= 0 for d in in_shape[1:]):
+        raise QnnError(f"input {gin.name} has a dynamic or unknown shape {in_shape}; give it a fixed shape")
+    in_shape = tuple(in_shape[1:])
+    layout = {1: "NC", 3: "NCHW"}.get(len(in_shape))
+    if layout is None:
+        raise QnnError(f"input {gin.name} of shape {list(in_shape)} is neither [N, C] nor [N, C, H, W]")
+    if input_layout not in (None, "NCHW", "NHWC"):
+        raise QnnError(f"unknown input layout {input_layout!r}: use NCHW or NHWC")
+    if input_layout and layout == "NC":
+        raise QnnError(f"--input-layout {input_layout} given, but the model input {list(in_shape)} is a vector")
+    shape = in_shape if layout == "NC" else (in_shape[1], in_shape[2], in_shape[0])
+    w = Walk(view, in_shape=in_shape, layout=layout, shape=shape, cur=gin.name)
+    if input_layout == "NHWC":
+        w.layout, w.onnx_layout, w.shape = "NHWC", "NHWC", in_shape
+    return w, gin
+
+
+def _next(w: Walk):
+    """The single consumer of the current tensor, a branch pattern's continuation, or None at the end."""
+    cons = list(w.view.consumers.get(w.cur, []))
+    if len(cons) <= 1:
+        return cons[0] if cons else None
+    for m in FAMILIES:
+        for match in m.BRANCH_PATTERNS:
+            nxt = match(w, w.cur, cons)
+            if nxt is not None:
+                w.cur = nxt
+                return _next(w)
+    raise UnsupportedOp(f"tensor {w.cur} feeds {len(cons)} nodes ({', '.join(display_name(c) for c in cons)}); "
+                        "only chains (no branches) are supported")
+
+
+def read_qonnx(model, input_layout: str | None = None, input_type=None) -> IntGraph:
+    """QONNX ModelWrapper (cleaned) -> IntGraph before streamlining.
+
+    ``input_layout`` ("NCHW" or "NHWC") says how to read a 4D input; by default NCHW (ONNX's convention), or NHWC
+    when the graph starts with a Transpose to NCHW (as channels-last exports do). ``input_type`` is the
+    ``qnn.ir.qonnx.inputs.InputType`` of a float input (see there)."""
+    view = GraphView(model)
+    w, gin = _start(view, input_layout)
+    ops_quant.check_constant_params(w)
+    while (node := _next(w)) is not None:
+        handler = HANDLERS.get(node.op_type)
+        if handler is None:
+            raise UnsupportedOp(f"node {display_name(node)}: op {node.op_type} is not supported (supported: "
+                                f"{', '.join(HANDLERS)})")
+        nxt = handler(w, node)
+        w.cur = nxt if nxt is not None else node.output[0]
+
+    if w.state == "int":
+        w.out.append(N.Dequant("output_deq", scale=w.scale))
+    if not any(isinstance(n, N.Quantize) for n in w.out):
+        raise QnnError("the model has no Quant node: it is a float model; quantize it (Brevitas/QKeras) first")
+    in_shape = w.in_shape if w.layout != "NC" else (int(np.prod(w.in_shape)),)
+    return IntGraph(tuple(w.out), input_shape=in_shape, input_layout=w.layout, meta=w.meta)
