@@ -22,14 +22,15 @@ from qnn.util.atomic import atomic_write_text  # noqa: E402
 
 def train_and_evaluate(name: str, run_dir: Path, dataset: str, data_dir: str | None, options: dict, preset: str,
                        w: int, a: int, tcfg: dict, time_limit_s: float, target: float | None = None,
-                       reuse: dict | None = None) -> dict:
+                       reuse: dict | None = None, input_bits: int = 8, resume: bool = False) -> dict:
     """Train on the dataset's train split, then evaluate golden / Brevitas (or the float model) on its test split.
 
     ``reuse``: the row of an earlier benchmark of this run; its trained checkpoint is kept (and its training time
-    reported) and only export and evaluation are redone."""
+    reported) and only export and evaluation are redone. ``resume``: continue an interrupted training from its last
+    epoch checkpoint."""
     train_ds = load_dataset(dataset, "train", data_dir, **options)
     spec = spec_from_preset(preset, in_shape=train_ds.in_shape, num_classes=train_ds.num_classes, weight_bits=w,
-                            act_bits=a)
+                            act_bits=a, input_bits=input_bits)
     run = Run(run_dir)
     run.write_config({"dataset": {"name": dataset, "data_dir": data_dir, "options": options}, "model": spec.to_dict(),
                       "train": tcfg, "limit_train": None})
@@ -39,7 +40,7 @@ def train_and_evaluate(name: str, run_dir: Path, dataset: str, data_dir: str | N
         model, train_s = load_model(run), reuse["train_seconds"]
     else:
         t0 = time.time()
-        model, _ = train(run, spec, TrainConfig(**tcfg), train_ds, quiet=not sys.stdout.isatty())
+        model, _ = train(run, spec, TrainConfig(**tcfg), train_ds, resume=resume, quiet=not sys.stdout.isatty())
         train_s = time.time() - t0
     row = {"model": name, "weight_bits": w, "act_bits": a, "epochs": tcfg["epochs"], "train_samples": len(train_ds),
            "train_seconds": round(train_s, 1), "target": target}
