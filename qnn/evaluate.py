@@ -1,7 +1,8 @@
 """Evaluate a run: the float baseline, the Brevitas model and the golden integer model on the same test set.
 
-Also measures how the golden model agrees with Brevitas (argmax identity and max |logit difference|), and the
-time each takes on the whole set.
+Also checks that the golden model agrees with its reference on every vector (``qnn.checks``: exactly with Brevitas,
+within float32 rounding of the float tail with qonnx's execution of an imported file), and times each on the
+whole set. The metrics and plots are written either way; a disagreement then raises ``CheckFailed``.
 """
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import time
 
 import numpy as np
 
+from qnn.checks import check_logits, compare_logits, tail_tolerance
+from qnn.errors import CheckFailed
 from qnn.golden import predict
 from qnn.metrics.classification import classification_report
 from qnn.metrics.plots import plot_confusion
@@ -17,12 +20,16 @@ from qnn.run import Run
 FLOAT_CHECKPOINT = "float_checkpoint.pt"
 
 
-def compare_logits(golden: np.ndarray, reference: np.ndarray) -> dict:
-    return {
-        "argmax_equal": float((golden.argmax(1) == reference.argmax(1)).mean()),
-        "argmax_mismatches": int((golden.argmax(1) != reference.argmax(1)).sum()),
-        "max_abs_diff": float(np.abs(golden - reference).max()) if len(golden) else 0.0,
-    }
+__all__ = ["compare_logits", "evaluate_run", "qonnx_logits"]
+
+
+def _checked(res: dict, key: str, failures: list, *args, **kw) -> None:
+    """res[key] = the check's figures; a failed check is kept in ``failures`` (raised after writing metrics)."""
+    try:
+        res[key] = check_logits(*args, **kw)
+    except CheckFailed as e:
+        res[key] = e.result | {"message": str(e)}
+        failures.append(e)
 
 
 def qonnx_logits(onnx_path, x: np.ndarray, input_layout: str) -> np.ndarray:
@@ -47,6 +54,7 @@ def evaluate_run(run: Run, split: str = "test", data_dir=None, limit: int | None
     ds = run.dataset(split, data_dir=data_dir, limit=limit)
     graph = run.graph()
     res: dict = {"dataset": ds.source, "split": split, "n": len(ds)}
+    failures: list[CheckFailed] = []
 
     warm = ds.x[:2048]  # both models are timed warm, on the same warm-up
     predict(graph, warm)
@@ -62,13 +70,14 @@ def evaluate_run(run: Run, split: str = "test", data_dir=None, limit: int | None
         b_logits = predict_logits(model, ds.x)
         res["brevitas_seconds"] = time.perf_counter() - t
         res["brevitas"] = classification_report(ds.y, b_logits.argmax(1), ds.classes)
-        res["golden_vs_brevitas"] = compare_logits(g_logits, b_logits)
+        _checked(res, "golden_vs_brevitas", failures, g_logits, b_logits, "Brevitas", where="test vectors")
         res["golden_speedup"] = res["brevitas_seconds"] / max(res["golden_seconds"], 1e-9)
     elif qonnx_vectors and run.onnx.is_file():  # imported model: the format's own executor is the reference
         n = min(qonnx_vectors, len(ds))
         ref = qonnx_logits(run.onnx, ds.x[:n], graph.input_layout)
         res["qonnx"] = classification_report(ds.y[:n], ref.argmax(1), ds.classes)
-        res["golden_vs_qonnx"] = compare_logits(g_logits[:n], ref)
+        _checked(res, "golden_vs_qonnx", failures, g_logits[:n], ref, "qonnx execution", tail_tolerance(graph),
+                 where="test vectors")
     if (run.path / FLOAT_CHECKPOINT).is_file():
         fmodel = load_model(run, FLOAT_CHECKPOINT)
         res["float"] = classification_report(ds.y, predict_logits(fmodel, ds.x).argmax(1), ds.classes)
@@ -86,4 +95,44 @@ def evaluate_run(run: Run, split: str = "test", data_dir=None, limit: int | None
                 plot_confusion(np.array(res[key]["confusion"]), ds.classes, run.plots_dir / f"confusion_{key}.png",
                                f"{run.name}: {key} model, accuracy {res[key]['accuracy']:.2%} (n={len(ds)})")
     run.update_metrics(eval=res)
+    if failures:
+        raise failures[0]
     return res
+
+
+def export_run(run: Run, check: int = 512):
+    """QONNX export + streamlined integer IR of a trained run -> (graph, check figures or None).
+
+    The golden model of the new IR is checked against Brevitas on the first ``check`` test vectors (0: no check)
+    before anything is written: on a mismatch ``model.onnx`` and ``ir/`` keep their previous content, the failed
+    check goes into metrics.json (``export_check``) and ``CheckFailed`` is raised."""
+    from qnn.export import export_qonnx, graph_from_qonnx
+    from qnn.ir.serialize import save_graph
+    from qnn.train import load_model, predict_logits
+    from qnn.util.atomic import atomic_path
+
+    model = load_model(run)
+    agree = None
+    with atomic_path(run.onnx) as tmp:
+        export_qonnx(model, run.spec(), tmp)
+        graph = graph_from_qonnx(tmp)
+        if check:
+            ds = run.dataset("test", limit=check)
+            try:
+                agree = check_logits(predict(graph, ds.x)[1], predict_logits(model, ds.x), "Brevitas",
+                                     where="test vectors")
+            except CheckFailed as e:
+                run.update_metrics(export_check=e.result | {"message": str(e)})
+                raise
+        with run.step("ir") as d:
+            save_graph(graph, d)
+    if agree is not None:
+        run.update_metrics(export_check=agree)
+    return graph, agree
+
+
+def check_qonnx(graph, onnx_path, x: np.ndarray) -> dict:
+    """Golden vs qonnx's execution of ``onnx_path`` on ``x``: exact, or within float32 rounding of a
+    non-power-of-two float tail with identical argmax (``qnn.checks``); raises CheckFailed otherwise."""
+    ref = qonnx_logits(onnx_path, x, graph.input_layout)
+    return check_logits(predict(graph, x)[1], ref, "qonnx execution", tail_tolerance(graph))

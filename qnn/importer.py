@@ -20,7 +20,9 @@ DATASETS = ("mnist", "kws", "none")
 
 
 def import_model(onnx_path: str | Path, run_dir: str | Path, dataset: str = "none", data_dir: str | None = None,
-                 input_layout: str | None = None, force: bool = False) -> Run:
+                 input_layout: str | None = None, force: bool = False, check: int = 64) -> Run:
+    """``check``: vectors (the dataset's first test vectors, else random inputs) on which golden must equal qonnx's
+    execution of the file before the run is written (``CheckFailed`` otherwise; 0 = no check)."""
     onnx_path = Path(onnx_path)
     if dataset not in DATASETS:
         raise QnnError(f"unknown dataset {dataset!r}: choose one of {', '.join(DATASETS)}")
@@ -30,6 +32,10 @@ def import_model(onnx_path: str | Path, run_dir: str | Path, dataset: str = "non
     graph = graph_from_qonnx(onnx_path, input_layout)  # validates everything before anything is written
     if dataset != "none":
         _check_dataset_fits(graph, dataset, data_dir)
+    if check:
+        from qnn.evaluate import check_qonnx
+
+        agree = check_qonnx(graph, onnx_path, _check_inputs(graph, dataset, data_dir, check))
     run.path.mkdir(parents=True, exist_ok=True)
     with atomic_path(run.path / "source.onnx") as tmp:
         shutil.copyfile(onnx_path, tmp)
@@ -42,7 +48,19 @@ def import_model(onnx_path: str | Path, run_dir: str | Path, dataset: str = "non
         "model": None,
         "imported": {"source": str(onnx_path.resolve()), "input_layout": graph.input_layout},
     })
+    if check:
+        run.update_metrics(import_check=agree)
     return run
+
+
+def _check_inputs(graph, dataset: str, data_dir, n: int):
+    import numpy as np
+
+    from qnn.data import load_dataset
+
+    if dataset != "none":
+        return load_dataset(dataset, "test", data_dir).subset(n).x
+    return np.random.default_rng(0).random((n, *graph.input_shape), dtype=np.float32)
 
 
 def _check_dataset_fits(graph, dataset: str, data_dir) -> None:

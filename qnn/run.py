@@ -12,7 +12,8 @@
     plots/*.png      report.md
 
 A step writes into a temporary folder or file and renames it into place only when it succeeded, so an
-interrupted or failed step leaves the previous artifacts intact (``Run.step``).
+interrupted or failed step leaves the previous artifacts intact (``Run.step``). One command writes a run at a
+time: ``with run.lock(): ...`` holds ``.lock`` (pid, command, host), see ``qnn.run_lock``.
 """
 from __future__ import annotations
 
@@ -101,6 +102,12 @@ class Run:
             raise QnnError(f"run {self.path} has no dataset; give one with --dataset")
         d = data_dir if data_dir is not None else cfg["dataset"].get("data_dir")
         return load_dataset(ds, split, d, **cfg["dataset"].get("options", {})).subset(limit)
+
+    def lock(self, command: str | None = None):
+        """Hold the run's write lock (context manager); RunLocked names the other writer's pid and command."""
+        from qnn.run_lock import hold
+
+        return hold(self.path, command)
 
     @contextmanager
     def step(self, folder: str):

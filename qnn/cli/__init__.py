@@ -1,7 +1,9 @@
 """The ``qnn`` command line: thin wrappers over library functions.
 
 Each command group lives in its own module with a ``register(app)`` function. Errors a user can fix
-(``QnnError``) print one line and exit with code 2; ``--debug`` shows the traceback instead.
+(``QnnError``) print one line and exit with code 2; a check that disagrees (``CheckFailed``: golden vs Brevitas,
+qonnx, C simulation or RTL) prints one line naming the first mismatch and exits with code 1; ``--debug`` shows the
+traceback instead.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import sys
 
 import typer
 
-from qnn.errors import QnnError
+from qnn.errors import CheckFailed, QnnError
 
 COMMAND_MODULES = [
     "qnn.cli.flow", "qnn.cli.train", "qnn.cli.export", "qnn.cli.import_model", "qnn.cli.evaluate", "qnn.cli.kws",
@@ -38,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         rc = app(args=argv, standalone_mode=False)
         if isinstance(rc, int):  # typer.Exit(code) returns its code when not in standalone mode
             return rc
+    except CheckFailed as e:
+        if debug:
+            raise
+        print(f"check failed: {e}", file=sys.stderr)
+        return 1
     except QnnError as e:
         if debug:
             raise

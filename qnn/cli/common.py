@@ -1,6 +1,7 @@
-"""Helpers shared by CLI commands: argument parsing and printing."""
+"""Helpers shared by CLI commands: argument parsing, printing, and the write lock of a run."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from rich.console import Console
@@ -53,3 +54,19 @@ def table(title: str, columns: list[str], rows: list[list]) -> None:
     for r in rows:
         t.add_row(*[str(v) for v in r])
     console.print(t)
+
+
+def writes_run(param: str):
+    """Decorator for a command that writes the run directory (or sweep folder) its parameter ``param`` names:
+    the command runs holding that folder's write lock, so a second writer fails at once (``qnn.run_lock``)."""
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            from qnn.run_lock import hold
+
+            with hold(Path(kwargs[param])):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    return deco

@@ -5,11 +5,12 @@ from pathlib import Path
 
 import typer
 
-from qnn.cli.common import RUN_ARG_HELP, console, open_run, table
+from qnn.cli.common import RUN_ARG_HELP, console, open_run, table, writes_run
 
 
 def register(app: typer.Typer) -> None:
     @app.command("eval")
+    @writes_run("run_dir")
     def eval_cmd(
         run_dir: Path = typer.Argument(..., help=RUN_ARG_HELP),
         split: str = typer.Option("test", help="test | val"),
@@ -17,10 +18,15 @@ def register(app: typer.Typer) -> None:
         data_dir: Path = typer.Option(None, help="data folder (default: the one the run was trained on)"),
     ) -> None:
         """Evaluate the run on its dataset; writes metrics.json and plots/confusion_*.png."""
+        from qnn.errors import CheckFailed
         from qnn.evaluate import evaluate_run
 
         run = open_run(run_dir).require_ir()
-        res = evaluate_run(run, split, data_dir, limit)
+        failed = None
+        try:
+            res = evaluate_run(run, split, data_dir, limit)
+        except CheckFailed as e:  # the figures were written: show them, then fail with exit code 1
+            res, failed = run.metrics["eval"], e
         rows = []
         for key, label in (("float", "float baseline"), ("brevitas", "quantized (Brevitas)"), ("qonnx", "qonnx execution"),
                            ("golden", "golden (integer)")):
@@ -33,10 +39,12 @@ def register(app: typer.Typer) -> None:
               ["model", "accuracy", "macro F1", "seconds"], rows)
         if "golden_vs_brevitas" in res:
             a = res["golden_vs_brevitas"]
-            console.print(f"golden vs Brevitas: argmax equal {a['argmax_equal']:.2%}, max |logit diff| "
+            console.print(f"golden vs Brevitas: {a['agreement']}, argmax equal {a['argmax_equal']:.2%}, max |logit diff| "
                           f"{a['max_abs_diff']:.3g}; golden is {res['golden_speedup']:.1f}x the speed of Brevitas")
         if "golden_vs_qonnx" in res:
             a = res["golden_vs_qonnx"]
-            console.print(f"golden vs qonnx execution: argmax equal {a['argmax_equal']:.2%}, max |logit diff| "
-                          f"{a['max_abs_diff']:.3g}")
+            console.print(f"golden vs qonnx execution on {a['n']} vectors: {a['agreement']}, argmax equal "
+                          f"{a['argmax_equal']:.2%}, max |logit diff| {a['max_abs_diff']:.3g}")
         console.print(f"confusion matrix: {run.plots_dir / 'confusion_golden.png'}")
+        if failed is not None:
+            raise failed

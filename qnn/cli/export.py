@@ -5,41 +5,29 @@ from pathlib import Path
 
 import typer
 
-from qnn.cli.common import RUN_ARG_HELP, console, open_run, table
+from qnn.cli.common import RUN_ARG_HELP, console, open_run, table, writes_run
 from qnn.errors import QnnError
 
 
 def register(app: typer.Typer) -> None:
     @app.command("export")
+    @writes_run("run_dir")
     def export_cmd(
         run_dir: Path = typer.Argument(..., help=RUN_ARG_HELP),
         check: int = typer.Option(512, help="test vectors on which to check golden == Brevitas (0 = skip)"),
     ) -> None:
-        """Export the trained model to QONNX and build the streamlined integer IR (run/ir)."""
-        from qnn.export import export_qonnx, graph_from_qonnx
-        from qnn.ir.serialize import save_graph
-        from qnn.train import load_model
+        """Export the trained model to QONNX and build the streamlined integer IR (run/ir); golden must equal Brevitas."""
+        from qnn.evaluate import export_run
 
         run = open_run(run_dir)
         if run.config.get("imported"):
             raise QnnError(f"run {run_dir} was imported from QONNX: its IR is already built (re-import with --force)")
-        model = load_model(run)
-        export_qonnx(model, run.spec(), run.onnx)
-        graph = graph_from_qonnx(run.onnx)
-        with run.step("ir") as tmp:
-            save_graph(graph, tmp)
+        graph, agree = export_run(run, check)  # a mismatch raises CheckFailed (exit 1) and writes no IR
         console.print(f"QONNX: {run.onnx}\nIR:    {run.ir_dir}")
         console.print(graph.summary())
-        if check:
-            from qnn.evaluate import compare_logits
-            from qnn.golden import predict
-            from qnn.train import predict_logits
-
-            ds = run.dataset("test", limit=check)
-            agree = compare_logits(predict(graph, ds.x)[1], predict_logits(model, ds.x))
-            run.update_metrics(export_check=agree | {"n": len(ds)})
-            console.print(f"golden vs Brevitas on {len(ds)} test vectors: argmax equal {agree['argmax_equal']:.2%}, "
-                          f"max |diff| {agree['max_abs_diff']:.3g}")
+        if agree:
+            console.print(f"golden vs Brevitas on {agree['n']} test vectors: {agree['agreement']} "
+                          f"(argmax equal {agree['argmax_equal']:.2%}, max |diff| {agree['max_abs_diff']:.3g})")
 
     @app.command("info")
     def info_cmd(run_dir: Path = typer.Argument(..., help=RUN_ARG_HELP)) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from qnn.cli.common import RUN_ARG_HELP, console, int_list, parse_options
-from qnn.errors import QnnError
+from qnn.cli.common import RUN_ARG_HELP, console, int_list, parse_options, writes_run
+from qnn.errors import CheckFailed, QnnError
 
 
 def step_list(text: str | None) -> tuple:
@@ -26,6 +26,7 @@ def step_list(text: str | None) -> tuple:
 
 def register(app: typer.Typer) -> None:
     @app.command("flow")
+    @writes_run("run_dir")
     def flow_cmd(
         run_dir: Path = typer.Argument(..., help=RUN_ARG_HELP),
         dataset: str = typer.Option("mnist", help="mnist | kws"),
@@ -42,6 +43,7 @@ def register(app: typer.Typer) -> None:
         float_baseline: bool = typer.Option(False, help="also train the float model of the same shape"),
         data_dir: Path = typer.Option(None, help="data folder (default: $QNN_DATA, else embedded data)"),
         data_option: list[str] = typer.Option([], "--data-option", help="dataset option KEY=VALUE (repeatable)"),
+        check_vectors: int = typer.Option(512, help="test vectors on which the export checks golden == Brevitas"),
         eval_limit: int = typer.Option(None, help="evaluate on the first N test samples"),
         hls_io_type: str = typer.Option("io_parallel", help="io_parallel (MLP) | io_stream (CNN)"),
         hls_reuse: int = typer.Option(1, help="hls4ml reuse factor"),
@@ -73,7 +75,7 @@ def register(app: typer.Typer) -> None:
                          data_options=parse_options(data_option), model=model, weight_bits=weight_bits,
                          act_bits=act_bits, hidden=int_list(hidden, "hidden"), channels=int_list(channels, "channels"),
                          epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, limit_train=limit_train,
-                         threads=threads, float_baseline=float_baseline, eval_limit=eval_limit,
+                         threads=threads, float_baseline=float_baseline, check_vectors=check_vectors, eval_limit=eval_limit,
                          hls_io_type=hls_io_type, hls_reuse=hls_reuse, hls_vectors=hls_vectors, folding=fold,
                          target_cycles=target_cycles, simulator=simulator, sim_vectors=sim_vectors,
                          synth_target=synth_target, synth_device=synth_device, pnr=pnr, synth_timeout=synth_timeout,
@@ -97,6 +99,9 @@ def register(app: typer.Typer) -> None:
         report = summary.result(Step.report)
         if report:
             console.print(f"report: {report['markdown']} and {report['html']}")
+        if summary.check_failed is not None:  # exit code 1: a verification disagreed, nothing after it was built
+            bad = summary.check_failed
+            raise CheckFailed(f"step {bad.step.value}: {bad.line} (later steps not run; re-running redoes this step)")
         if not summary.ok:
             bad = summary.failed[0]
             raise QnnError(f"step {bad.step.value} {bad.status}: {bad.line} (fix it and re-run: finished steps are kept)")

@@ -5,11 +5,13 @@ from pathlib import Path
 
 import typer
 
-from qnn.errors import QnnError
+from qnn.cli.common import writes_run
+from qnn.errors import CheckFailed
 
 
 def register(app: typer.Typer) -> None:
     @app.command("hls")
+    @writes_run("run")
     def hls_cmd(
         run: Path = typer.Argument(..., help="Run directory (with ir/ from `qnn export`)."),
         backend: str = typer.Option("vitis", "--backend", help="hls4ml backend: vitis or vivado."),
@@ -65,5 +67,5 @@ def register(app: typer.Typer) -> None:
                 print("C synthesis: " + ", ".join(f"{k} {v}" for k, v in result.synth.items()))
         if not c.bit_exact:
             hint = "" if trace else "; run with --trace to find the first layer that differs"
-            raise QnnError(f"C simulation differs from the golden model on {c.vectors - c.exact_vectors} of "
+            raise CheckFailed(f"C simulation differs from the golden model on {c.vectors - c.exact_vectors} of "
                            f"{c.vectors} vectors ({c.first_mismatch.describe()}){hint}")

@@ -5,11 +5,12 @@ from pathlib import Path
 
 import typer
 
-from qnn.cli.common import console
+from qnn.cli.common import console, writes_run
 
 
 def register(app: typer.Typer) -> None:
     @app.command("report")
+    @writes_run("path")
     def report_cmd(path: Path = typer.Argument(..., help="Run directory or sweep folder.")) -> None:
         """Write report.md and report.html (tables, plots, bit-exactness, synthesis) into RUN or SWEEP."""
         from qnn.report import write_any_report

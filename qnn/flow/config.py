@@ -68,6 +68,8 @@ class FlowConfig:
     limit_train: int | None = None
     threads: int = 0  # torch threads, 0 = torch's default
     float_baseline: bool = False
+    # export: golden == Brevitas on this many test vectors, else the IR is not kept and the flow stops
+    check_vectors: int = 512
     # golden evaluation
     eval_limit: int | None = None
     plots: bool = True
@@ -105,8 +107,8 @@ class FlowConfig:
             v = getattr(self, name)
             if v is not None:
                 object.__setattr__(self, name, tuple(int(x) for x in v))
-        for name in ("epochs", "batch_size", "hls_reuse", "hls_vectors", "sim_vectors", "sim_throughput_vectors",
-                     "synth_timeout"):
+        for name in ("epochs", "batch_size", "check_vectors", "hls_reuse", "hls_vectors", "sim_vectors",
+                     "sim_throughput_vectors", "synth_timeout"):
             if getattr(self, name) < 1:
                 raise QnnError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
         for name in ("limit_train", "eval_limit", "target_cycles"):
@@ -157,7 +159,7 @@ class FlowConfig:
 STEP_FIELDS: dict[Step, tuple[str, ...]] = {
     Step.train: ("dataset", "data_dir", "data_options", "model", "weight_bits", "act_bits", "input_bits", "hidden",
                  "channels", "epochs", "batch_size", "lr", "seed", "limit_train", "float_baseline"),
-    Step.export: (),
+    Step.export: ("check_vectors", "data_dir"),
     Step.golden: ("eval_limit", "plots", "data_dir"),
     Step.hls: ("hls_io_type", "hls_reuse", "hls_vectors", "data_dir"),
     Step.rtl: ("folding", "target_cycles"),

@@ -1,8 +1,9 @@
 """The flow's steps: ``step(run, cfg) -> dict``, one named function each (after FINN's build_dataflow_steps).
 
 Every step reads the run directory and the ``FlowConfig``, writes its artifacts atomically (``Run.step``), and
-returns a small JSON-able result whose ``"summary"`` is the line the flow's table shows. A result with
-``"ok": False`` is a finished step whose check failed (e.g. RTL not bit-exact): the flow records it and says so.
+returns a small JSON-able result whose ``"summary"`` is the line the flow's table shows. A step whose check
+disagrees (golden vs Brevitas, C simulation or RTL vs golden) raises ``CheckFailed`` with its figures: the flow
+records it as ``check failed`` and stops there.
 
 ``STEPS`` is the registry: per step, its function, the artifacts it reads (for the fingerprint), the file that
 proves it finished, and ``missing_tools`` -- a one-line reason when a tool it needs is not installed, so that
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qnn.errors import QnnError
+from qnn.errors import CheckFailed, QnnError
 from qnn.flow.config import FlowConfig, Step
 from qnn.run import Run
 
@@ -81,19 +82,14 @@ def step_train(run: Run, cfg: FlowConfig) -> dict:
 
 # --- export --------------------------------------------------------------------------------------
 def step_export(run: Run, cfg: FlowConfig) -> dict:
-    """QONNX export and the streamlined integer IR (ir/)."""
-    from qnn.export import export_qonnx, graph_from_qonnx
-    from qnn.ir.serialize import save_graph
-    from qnn.train import load_model
+    """QONNX export and the streamlined integer IR (ir/), kept only if golden == Brevitas on the check vectors."""
+    from qnn.evaluate import export_run
 
-    model = load_model(run)
-    export_qonnx(model, run.spec(), run.onnx)
-    graph = graph_from_qonnx(run.onnx)
-    with run.step("ir") as tmp:
-        save_graph(graph, tmp)
+    graph, agree = export_run(run, cfg.check_vectors)
     body = graph.body
-    return {"nodes": len(graph.nodes), "integer_nodes": len(body),
-            "summary": f"QONNX + IR: {len(body)} integer nodes ({', '.join(sorted({n.kind for n in body}))})"}
+    return {"nodes": len(graph.nodes), "integer_nodes": len(body), "check": agree,
+            "summary": f"QONNX + IR: {len(body)} integer nodes ({', '.join(sorted({n.kind for n in body}))}); "
+                       f"golden == Brevitas on {agree['n']} test vectors ({agree['agreement']})"}
 
 
 # --- golden --------------------------------------------------------------------------------------
@@ -150,8 +146,11 @@ def step_hls(run: Run, cfg: FlowConfig) -> dict:
     out = {"ok": bool(c.bit_exact), "bit_exact": bool(c.bit_exact), "vectors": c.vectors,
            "exact_vectors": c.exact_vectors, "compile_s": c.compile_s, "io_type": options.io_type}
     out["summary"] = f"C sim {c.exact_vectors}/{c.vectors} bit-exact ({options.io_type}, reuse {options.reuse})"
-    if not c.bit_exact and c.first_mismatch is not None:
-        out["first_mismatch"] = c.first_mismatch.describe()
+    if not c.bit_exact:
+        first = c.first_mismatch.describe() if c.first_mismatch is not None else "no detail"
+        out["first_mismatch"] = first
+        raise CheckFailed(f"C simulation differs from the golden model on {c.vectors - c.exact_vectors} of "
+                          f"{c.vectors} vectors ({first}); `qnn hls {run.path} --trace` names the first layer", out)
     return out
 
 
@@ -231,6 +230,10 @@ def step_sim(run: Run, cfg: FlowConfig) -> dict:
     cpi_s = f"{cpi:.1f}" if cpi else "n/a"
     out["summary"] = (f"{simulator}: {res.exact}/{res.vectors} bit-exact, {cpi_s} cycles/inference "
                       f"(ideal {res.ideal_cycles}), latency {res.latency_cycles}")
+    if not res.ok:
+        from qnn.checks import rtl_mismatch
+
+        raise CheckFailed(rtl_mismatch(res), out)
     return out
 
 

@@ -61,6 +61,10 @@ def run_blocks(run: Run) -> list[Block]:
         blocks += [Heading("Flow"),
                    Table(["step", "status", "seconds", "result"],
                          [[s["step"], s["status"], s["seconds"], s["line"]] for s in flow["last_summary"]])]
+        bad = next((s for s in flow["last_summary"] if s["status"] in ("check failed", "failed")), None)
+        if bad is not None:
+            stop = "; the flow stopped there and built nothing after it" if bad["status"] == "check failed" else ""
+            blocks.append(Text(f"Step {bad['step']} {bad['status']}: {bad['line']}{stop}."))
 
     ev = metrics.get("eval")
     if ev:

@@ -52,7 +52,7 @@ def row_from_summary(summary, pt) -> dict:
     bad = summary.failed
     skipped = [o for o in summary.outcomes if o.status == "skipped"]
     if bad:
-        row["status"] = "failed"
+        row["status"] = "check failed" if bad[0].status == "check failed" else "failed"
         row["message"] = f"{bad[0].step.value}: {bad[0].line}"
     else:
         row["status"] = "ok"

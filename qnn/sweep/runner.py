@@ -3,7 +3,8 @@
 ``SWEEP/`` holds ``sweep.json`` (the spec), ``results.json`` + ``results.csv`` (one row per finished point,
 rewritten atomically after each), ``points/<id>/`` (each point's run directory, with its own ``flow.json``)
 and ``plots/``. Re-running the same command skips points whose row is complete for the same recipe and
-resumes the others where their flows stopped (a half-trained point continues from its last epoch).
+resumes the others where their flows stopped (a half-trained point continues from its last epoch). The sweep
+holds the folder's write lock while it runs (a second sweep on it fails at once); each point's flow holds its own.
 """
 from __future__ import annotations
 
@@ -43,8 +44,14 @@ def run_sweep(folder: str | Path, spec: SweepSpec, executor: str = "local", work
               address: str | None = None, on_point: Callable[[str, dict | None, int, int], None] | None = None,
               plots: bool = True) -> SweepResult:
     """Run the points of ``spec`` not yet complete; ``on_point(id, row, done, total)`` after each."""
+    from qnn.run_lock import hold
+
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    with hold(folder):
+        return _run(folder, spec, executor, workers, address, on_point, plots)
+
+
+def _run(folder: Path, spec: SweepSpec, executor, workers, address, on_point, plots) -> SweepResult:
     atomic_write_text(folder / SPEC_FILE, json.dumps({"spec": spec.to_dict()}, indent=2))
     table = ResultsTable(folder)
     points = spec.points()
