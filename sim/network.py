@@ -1,117 +1,143 @@
-"""``simulate``: run the generated network in RTL simulation and compare it with the golden model.
+"""``simulate``: the generated network in RTL simulation, compared with the golden model on every vector.
 
-The test vectors are the integers ``golden.quantize_input`` makes; the expected outputs are
-``golden.run_integer`` (the last layer's accumulators).  Every output of every vector is compared, with
-random input gaps and output backpressure, then a back-to-back run measures latency and steady-state
-cycles per inference against the ideal ceil(MACs / (PE*SIMD)) of the slowest layer.
+The default engine is the harness (``hls/rtl/qnn_harness.v``): the testbench lives inside the simulator, which
+streams the vectors from memory with random input gaps and output backpressure and writes every output word
+to a file, so Verilator runs at millions of cycles per second.  Passes:
+
+1. exactness: every vector (in chunks of ``CHUNK_VECTORS``), gaps and backpressure on, drained and checked
+   for extra words; each output compared with ``golden.run_integer``;
+2. back to back: the first ``throughput_vectors`` again with no gaps: latency (first input word accepted ->
+   last output word of vector 0) and steady-state cycles per inference (second half of the frames) against
+   the ideal ceil(MACs / (PE*SIMD)) of the slowest layer;
+3. layer probe, on a mismatch or with ``trace``: the exactness pass again up to the first differing vector
+   with the taps inside ``qnn_top`` recording that frame (``sim.probe``): the message names the first layer
+   that differs, the vector, the pixel/channel and both values.
+
+A design that stalls (cycle limit) or emits words beyond the expected ones raises ``CheckFailed``.
+``engine="cocotb"`` (or ``waves``) runs the per-cycle cocotb testbench instead (``sim.network_cocotb``).
 """
 from __future__ import annotations
 
-import shutil
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from hls.rtlgen.design import Design, load_design
-from hls.rtlgen.encoding import pack_words, unpack_words
-from qnn.errors import QnnError
+from qnn.errors import CheckFailed, QnnError
 from qnn.golden.execute import run_integer
 from qnn.ir.graph import IntGraph
-from sim.compare import compare_outputs, describe_mismatch
-from sim.tools import build_and_test
+from sim.compare import compare_outputs
+from sim.harness.build import build
+from sim.harness.run import Pass, run_pass
+from sim.harness.vectors import hex_lines, unpack
+from sim.probe import compare_taps, first_layer, taps
+from sim.result import SimResult
+
+CHUNK_VECTORS = 10_000  # vectors per exactness pass (the harness memory holds one chunk)
+ENGINES = ("harness", "cocotb")
 
 
-@dataclass
-class SimResult:
-    simulator: str
-    vectors: int
-    exact: int
-    mismatched: int
-    mismatches: list[dict]
-    throughput_vectors: int
-    throughput_exact: int
-    latency_cycles: int
-    cycles_per_inference: float | None
-    ideal_cycles: int
-    bottleneck: str
-    build_s: float
-    sim_s: float
-    vectors_per_s: float
-    sim_cycles: int
-    gap: float
-    backpressure: float
-    waves: str | None = None
-    folding: dict = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.mismatched == 0 and self.throughput_exact == self.throughput_vectors
-
-    @property
-    def efficiency(self) -> float | None:
-        """ideal / measured cycles per inference (1.0 = the slowest layer's MAC array always busy)."""
-        return self.ideal_cycles / self.cycles_per_inference if self.cycles_per_inference else None
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d.update(ok=self.ok, efficiency=self.efficiency)
-        return d
-
-    def first_mismatch(self) -> str | None:
-        return describe_mismatch(self.mismatches[0]) if self.mismatches else None
-
-
-def vectors_for(design: Design, q: np.ndarray) -> list[list[int]]:
-    """Quantized inputs [N, ...] (channels-last) -> the top's input words, per vector."""
-    flat = np.asarray(q).reshape(len(q), -1)
-    if flat.shape[1] != design.in_len:
-        raise QnnError(f"input vectors have {flat.shape[1]} elements, the design takes {design.in_len}")
-    return [pack_words(v, design.in_elems, design.in_encoding) for v in flat]
+def _limits(design: Design, wpv: int, n: int) -> tuple[int, int]:
+    """(cycle limit for a pass of n vectors, drain cycles after the last expected word)."""
+    per_vec = max(design.ideal_cycles, wpv) * 4 + 2000
+    return per_vec * (n + 2) * 3, 2 * per_vec
 
 
 def simulate(rtl_dir: str | Path, graph: IntGraph, q: np.ndarray, *, simulator: str = "verilator",
              work_dir: str | Path, waves: bool = False, gap: float = 0.2, backpressure: float = 0.3,
-             throughput_vectors: int = 16, seed: int = 0) -> SimResult:
-    """Simulate ``q`` (integer inputs, [N, ...]) through the design in ``rtl_dir``; compare with golden."""
+             throughput_vectors: int = 16, seed: int = 0, engine: str = "harness", trace: bool = False,
+             trace_vectors: int = 4, build_dir: str | Path | None = None, progress=None) -> SimResult:
+    """Simulate ``q`` (integer inputs, [N, ...]) through the design in ``rtl_dir``; compare with golden.
+
+    ``build_dir``: cache of simulator builds (default ``<rtl_dir>/../sim/build``); ``progress(done, total)``
+    is called as vectors complete in the exactness pass."""
+    if engine not in ENGINES:
+        raise QnnError(f"unknown simulation engine {engine!r}: choose {' or '.join(ENGINES)}")
+    if engine == "cocotb" or waves:
+        from sim.network_cocotb import simulate_cocotb
+
+        return simulate_cocotb(rtl_dir, graph, q, simulator=simulator, work_dir=work_dir, waves=waves, gap=gap,
+                               backpressure=backpressure, throughput_vectors=throughput_vectors, seed=seed)
     design = load_design(rtl_dir)
     q = np.asarray(q, dtype=np.int64)
     n = len(q)
     if n < 1:
         raise QnnError("no test vectors to simulate")
+    flat = q.reshape(n, -1)
+    if flat.shape[1] != design.in_len:
+        raise QnnError(f"input vectors have {flat.shape[1]} elements, the design takes {design.in_len}")
     expected = np.asarray(run_integer(graph, q)).reshape(n, -1)
     if expected.shape[1] != design.out_len:
         raise QnnError(f"the golden model gives {expected.shape[1]} outputs, the design {design.out_len}: "
                        "regenerate the RTL (`qnn rtl RUN`)")
-    wpo = design.out_len // design.out_elems
+    wpv, wpo = design.in_len // design.in_elems, design.out_len // design.out_elems
     m = max(1, min(throughput_vectors, n))
-    words = vectors_for(design, q)
-    per_vec = max(design.ideal_cycles, len(words[0])) * 4 + 2000
-    cfg = {"vectors": words, "out_words_per_vector": wpo, "gap": gap, "backpressure": backpressure, "seed": seed,
-           "throughput_vectors": m, "max_cycles": per_vec * (n + 2) * 3}
-    work_dir = Path(work_dir)
-    r = build_and_test(simulator=simulator, sources=design.source_paths(), toplevel=design.top,
-                       parameters={"MEM_DIR": str(Path(design.rtl_dir).resolve()) + "/"},
-                       test_module="sim.tb.tb_network", build_dir=work_dir / f"build_{simulator}", config=cfg,
-                       waves=waves)
-    enc = design.out_encoding
-    got1 = unpack_words(r["words_phase1"], design.out_elems, enc).reshape(n, -1)
-    got2 = unpack_words(r["words_phase2"], design.out_elems, enc).reshape(m, -1)
-    c1 = compare_outputs(got1, expected)
+    chunk = CHUNK_VECTORS if simulator == "verilator" else min(n, CHUNK_VECTORS)
+    cache = Path(build_dir) if build_dir else Path(design.rtl_dir).parent / "sim" / "build"
+    b = build(design, simulator, cache, depth=max(chunk, m, trace_vectors if trace else 0) * wpv)
+    work = Path(work_dir) / f"harness_{simulator}"
+
+    def vectors_hex(lo: int, hi: int) -> bytes:
+        return hex_lines(flat[lo:hi], design.in_elems, design.in_encoding)
+
+    def one_pass(lo: int, hi: int, *, gap_: float, bp_: float, seed_: int, probe_first: int = 0,
+                 probe_count: int = 0, report=None) -> Pass:
+        limit, drain = _limits(design, wpv, hi - lo)
+        p = run_pass(b, work, vectors_hex(lo, hi), words=(hi - lo) * wpv, out_words=(hi - lo) * wpo, gap=gap_,
+                     backpressure=bp_, seed=seed_, max_cycles=limit, drain=drain, probe_first=probe_first,
+                     probe_count=probe_count, progress=report)
+        _check_protocol(p, simulator, lo, hi, wpo)
+        return p
+
+    # 1. exactness, chunk by chunk
+    words: list[int] = []
+    cycles1, exact_s = 0, 0.0
+    for c, lo in enumerate(range(0, n, chunk)):
+        hi = min(n, lo + chunk)
+        rep = (lambda k, lo=lo: progress(lo + k // wpo, n)) if progress else None
+        p = one_pass(lo, hi, gap_=gap, bp_=backpressure, seed_=seed + c, report=rep)
+        words += p.words
+        cycles1 += p.cycles
+        exact_s += p.wall_s
+    got = unpack(words, design.out_elems, design.out_encoding).reshape(n, -1)
+    c1 = compare_outputs(got, expected)
+    # 2. back to back
+    p2 = one_pass(0, m, gap_=0.0, bp_=0.0, seed_=seed)
+    got2 = unpack(p2.words, design.out_elems, design.out_encoding).reshape(m, -1)
     c2 = compare_outputs(got2, expected[:m])
-    wave_path = None
-    if waves:
-        bd = work_dir / f"build_{simulator}"
-        for cand in (bd / "dump.vcd", bd / f"{design.top}.fst", bd / "dump.fst"):
-            if cand.is_file():
-                wave_path = work_dir / f"waves_{simulator}{cand.suffix}"
-                shutil.copyfile(cand, wave_path)
-                break
-    sim_s = r["test_s"]
-    return SimResult(
+    done = [p2.cycles_of_words[(k + 1) * wpo - 1] for k in range(m)]
+    half = m // 2
+    steady = (done[-1] - done[half]) / (m - 1 - half) if m - 1 - half > 0 else None
+    overall = (done[-1] - done[0]) / (m - 1) if m > 1 else None
+    sim_s = exact_s + p2.wall_s
+    res = SimResult(
         simulator=simulator, vectors=n, exact=c1["exact"], mismatched=c1["mismatched"], mismatches=c1["mismatches"],
-        throughput_vectors=m, throughput_exact=c2["exact"], latency_cycles=int(r["latency_cycles"]),
-        cycles_per_inference=r["cycles_per_inference"] or r["cycles_per_inference_all"],
-        ideal_cycles=design.ideal_cycles, bottleneck=design.bottleneck, build_s=r["build_s"], sim_s=sim_s,
-        vectors_per_s=(n + m) / sim_s if sim_s else 0.0, sim_cycles=int(r["cycles_phase1"] + r["cycles_phase2"]),
-        gap=gap, backpressure=backpressure, waves=str(wave_path) if wave_path else None, folding=design.folding)
+        throughput_vectors=m, throughput_exact=c2["exact"], latency_cycles=int(done[0] - p2.first_in),
+        cycles_per_inference=steady or overall, ideal_cycles=design.ideal_cycles, bottleneck=design.bottleneck,
+        build_s=b.build_s, sim_s=round(sim_s, 3), vectors_per_s=n / exact_s if exact_s else 0.0,
+        sim_cycles=int(cycles1 + p2.cycles), gap=gap, backpressure=backpressure, folding=design.folding,
+        engine="harness", exact_s=round(exact_s, 3), cycles_per_s=cycles1 / exact_s if exact_s else 0.0,
+        build_cached=b.cached)
+    # 3. layer probe
+    if taps(design) and (res.mismatches or trace):
+        if res.mismatches:  # replay the chunk of the first differing vector up to it, recording its frame
+            v = res.mismatches[0]["vector"]
+            lo = (v // chunk) * chunk
+            first, count, seed_ = v - lo, 1, seed + v // chunk
+        else:
+            lo, first, count, seed_ = 0, 0, min(trace_vectors, n), seed
+        pp = one_pass(lo, lo + first + count, gap_=gap, bp_=backpressure, seed_=seed_, probe_first=first,
+                      probe_count=count)
+        res.layers = compare_taps(design, graph, q[lo + first:lo + first + count], lo + first, pp.probes)
+        res.probe = first_layer(res.layers)
+    return res
+
+
+def _check_protocol(p: Pass, simulator: str, lo: int, hi: int, wpo: int) -> None:
+    what = f"RTL simulation ({simulator}, vectors {lo}..{hi - 1})"
+    if p.status == "timeout":
+        raise CheckFailed(f"{what} stalled: no result after {p.cycles} cycles, {p.sent} input words accepted, "
+                          f"{p.received} of {(hi - lo) * wpo} output words received")
+    if p.status == "extra" or p.received > (hi - lo) * wpo:
+        raise CheckFailed(f"{what}: the design emitted {p.received} output words, {(hi - lo) * wpo} expected "
+                          "(extra words after the last vector)")

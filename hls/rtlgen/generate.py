@@ -74,9 +74,17 @@ def _needs_zero(layers, idx: int) -> bool:
     return False
 
 
-def build_stages(layers, in_type, folding: Folding, mem_dir: Path) -> list[Stage]:
+def _probed(stage: Stage, frame_elems: int) -> Stage:
+    """Mark a stage whose output is an IR node's output: the layer probe taps it (``top.py``)."""
+    stage.frame_elems, stage.probe = int(frame_elems), True
+    return stage
+
+
+def build_stages(layers, in_type, folding: Folding, mem_dir: Path, in_len: int = 0) -> list[Stage]:
+    """The core instances for ``layers``; ``in_len`` (input elements per inference) sizes the layer probes."""
     enc = Encoding.for_type(in_type, need_zero=_needs_zero(layers, 0))
     elems = None  # elements per word of the stream so far (None: the top input, free to choose)
+    frame = in_len  # elements per inference of the stream so far
     stages: list[Stage] = []
 
     def connect(want: int, kind: str, fifo_depth: int = 0) -> None:
@@ -119,11 +127,13 @@ def build_stages(layers, in_type, folding: Folding, mem_dir: Path) -> list[Stage
                 "IN_MODE": enc.mode, "W_BITS": wenc.bits, "W_MODE": wenc.mode, "ACC_BITS": acc.bits,
                 "WEIGHT_FILE": ("file", wname), "BIAS_FILE": ("file", bname)},
                 f.simd, f.pe, enc, acc, layer.name, {"WEIGHT_FILE": wname, "BIAS_FILE": bname}))
+            frame = layer.n_out * layer.vectors
+            _probed(stages[-1], frame)
             enc, elems = acc, f.pe
             if layer.requant is not None:
                 oenc = Encoding.for_type(layer.requant.out_type, need_zero=out_zero)
-                stages.append(_requant_stage(f"{layer.name}_rq", layer.requant, enc, f.pe, layer.n_out, oenc,
-                                             mem_dir, layer.requant.name))
+                stages.append(_probed(_requant_stage(f"{layer.name}_rq", layer.requant, enc, f.pe, layer.n_out, oenc,
+                                                     mem_dir, layer.requant.name), frame))
                 enc = oenc
         elif isinstance(layer, PoolLayer):
             h, w, c = layer.ifm
@@ -132,12 +142,14 @@ def build_stages(layers, in_type, folding: Folding, mem_dir: Path) -> list[Stage
             stages.append(Stage(f"{layer.name}_pool", "qnn_maxpool", {
                 "IFM_H": h, "IFM_W": w, "C": c, "PE": pe, "K_H": layer.kernel[0], "K_W": layer.kernel[1],
                 "EW": enc.bits, "SIGNED": int(enc.mode == SIGNED)}, pe, pe, enc, enc, layer.name))
+            frame = (h // layer.kernel[0]) * (w // layer.kernel[1]) * c
+            _probed(stages[-1], frame)
         elif isinstance(layer, RequantLayer):
             pe = elems if elems is not None else layer.channels
             connect(pe, layer.name)
             oenc = Encoding.for_type(layer.node.out_type, need_zero=out_zero)
-            stages.append(_requant_stage(f"{layer.name}_rq", layer.node, enc, pe, layer.channels, oenc, mem_dir,
-                                         layer.name))
+            stages.append(_probed(_requant_stage(f"{layer.name}_rq", layer.node, enc, pe, layer.channels, oenc,
+                                                 mem_dir, layer.name), frame))
             enc = oenc
     return stages
 
@@ -155,7 +167,7 @@ def generate_rtl(graph: IntGraph, out_dir: str | Path, folding: Folding | None =
     if not mvus:
         raise UnsupportedOp("the graph has no Dense or Conv2d layer: nothing to fold")
     fold = choose_folding(mvus, target_cycles, folding)
-    stages = build_stages(layers, in_type, fold, out_dir)
+    stages = build_stages(layers, in_type, fold, out_dir, int(np.prod(in_shape)))
     header = graph.summary()
     atomic_write_text(out_dir / "qnn_top.v", write_top(stages, header))
     for src in core_sources():

@@ -3,6 +3,11 @@
 Each ``Stage`` is one instance; ``s<k>`` is the stream between stage k-1 and stage k (``s0`` is the
 top's input).  File parameters become ``{MEM_DIR, "<file>"}`` so that simulators and Yosys find the ROM
 contents wherever the folder lives (``MEM_DIR`` is overridden with an absolute path at build time).
+
+Layer probes: every stage that ends an IR node's computation (``probe`` set: matrix unit = the
+accumulators of a Dense/Conv2d, requantizer, max-pool) gets a ``qnn_tap`` on its output stream inside
+`` `ifdef QNN_PROBE`` (simulation only, see ``hls/rtl/qnn_tap.v``); the tap writes ``probe_<k>.hex``,
+``k`` the stream index, and ``describe()`` records what ``sim.probe`` needs to decode it.
 """
 from __future__ import annotations
 
@@ -22,6 +27,8 @@ class Stage:
     out_enc: Encoding
     layer: str = ""  # IR node name
     mems: dict = field(default_factory=dict)
+    frame_elems: int = 0  # output elements per inference (channels-last order)
+    probe: bool = False  # tap the output stream: it is the output of IR node ``layer``
 
     @property
     def in_width(self) -> int:
@@ -31,9 +38,15 @@ class Stage:
     def out_width(self) -> int:
         return self.out_elems * self.out_enc.bits
 
+    @property
+    def frame_words(self) -> int:
+        return self.frame_elems // self.out_elems
+
     def describe(self) -> dict:
         return {"name": self.name, "module": self.module, "layer": self.layer,
-                "params": {k: (v[1] if isinstance(v, tuple) else v) for k, v in self.params.items()}}
+                "params": {k: (v[1] if isinstance(v, tuple) else v) for k, v in self.params.items()},
+                "out_elems": self.out_elems, "out_enc": self.out_enc.to_dict(), "frame_elems": self.frame_elems,
+                "probe": self.probe}
 
 
 def _param(v) -> str:
@@ -79,7 +92,24 @@ def write_top(stages: list[Stage], header: str) -> str:
             "    );",
             "",
         ]
+    lines += _probes(stages)
     n = len(stages)
     lines += [f"    assign out_valid = s{n}_valid;", f"    assign s{n}_ready = out_ready;",
               f"    assign out_data = s{n}_data;", "endmodule", "", "`default_nettype wire", ""]
     return "\n".join(lines)
+
+
+def probe_file(k: int) -> str:
+    """The tap file of stream ``s<k>`` (the output of stage k-1)."""
+    return f"probe_{k}.hex"
+
+
+def _probes(stages: list[Stage]) -> list[str]:
+    taps = [(k + 1, st) for k, st in enumerate(stages) if st.probe and st.frame_elems]
+    if not taps:
+        return []
+    lines = ["`ifdef QNN_PROBE", "    // layer probes (simulation only): each layer's output stream, recorded on request"]
+    for k, st in taps:
+        lines.append(f'    qnn_tap #(.WIDTH({st.out_width}), .WORDS({st.frame_words}), .FILE("{probe_file(k)}")) '
+                     f"p_{k} (.clk(clk), .rst(rst), .valid(s{k}_valid), .ready(s{k}_ready), .data(s{k}_data));")
+    return [*lines, "`endif", ""]
