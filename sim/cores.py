@@ -22,6 +22,14 @@ from sim.tools import build_and_test
 
 MODULES = {"fifo": "qnn_fifo", "width_conv": "qnn_width_conv", "mvu": "qnn_mvu", "thresh": "qnn_thresh",
            "shift": "qnn_shift", "maxpool": "qnn_maxpool", "swu": "qnn_swu"}
+# cores that instantiate others (the output buffer of the pipelined cores)
+DEPENDS = {"qnn_mvu": ["qnn_fifo", "qnn_obuf"], "qnn_thresh": ["qnn_fifo", "qnn_obuf"],
+           "qnn_shift": ["qnn_fifo", "qnn_obuf"]}
+
+
+def core_files(module: str) -> list[Path]:
+    """The Verilog files a core needs, dependencies first."""
+    return [RTL_DIR / f"{m}.v" for m in (*DEPENDS.get(module, []), module)]
 
 
 @dataclass
@@ -150,6 +158,16 @@ GRIDS: dict[str, list[dict]] = {
         {"N_IN": 16, "N_OUT": 6, "PE": 3, "SIMD": 4, "IN_BITS": 1, "IN_MODE": 2, "W_BITS": 1, "W_MODE": 2},
         {"N_IN": 10, "N_OUT": 4, "PE": 2, "SIMD": 5, "IN_BITS": 2, "IN_MODE": 0, "W_BITS": 1, "W_MODE": 2},
         {"N_IN": 9, "N_OUT": 4, "PE": 4, "SIMD": 1, "IN_BITS": 1, "IN_MODE": 2, "W_BITS": 4, "W_MODE": 1},
+        # pipeline depths (TREE_STAGE), XNOR-popcount with a padded tree, one-word folds, memory styles
+        {"N_IN": 24, "N_OUT": 4, "PE": 2, "SIMD": 12, "IN_BITS": 1, "IN_MODE": 2, "W_BITS": 1, "W_MODE": 2,
+         "TREE_STAGE": 1},
+        {"N_IN": 8, "N_OUT": 6, "PE": 2, "SIMD": 8, "IN_BITS": 2, "IN_MODE": 0, "W_BITS": 2, "W_MODE": 1,
+         "TREE_STAGE": 3, "MEM_STYLE": 2},
+        {"N_IN": 14, "N_OUT": 2, "PE": 1, "SIMD": 7, "IN_BITS": 4, "IN_MODE": 1, "W_BITS": 1, "W_MODE": 2,
+         "TREE_STAGE": 1, "MEM_STYLE": 1},
+        {"N_IN": 5, "N_OUT": 3, "PE": 3, "SIMD": 1, "IN_BITS": 1, "IN_MODE": 2, "W_BITS": 1, "W_MODE": 2},
+        {"N_IN": 64, "N_OUT": 4, "PE": 4, "SIMD": 64, "IN_BITS": 1, "IN_MODE": 2, "W_BITS": 1, "W_MODE": 2,
+         "TREE_STAGE": 2},
     ],
     "thresh": [
         {"PE": 2, "NF": 3, "NT": 3, "IN_BITS": 8, "OUT": "uint"},
@@ -194,6 +212,6 @@ def run_core(core: str, params: dict, simulator: str, work_dir: Path, seed: int 
     case = make_case(core, params, work_dir, seed, frames)
     cfg = {"in_words": case.in_words, "out_words": case.out_words, "gap": gap, "backpressure": backpressure,
            "seed": seed}
-    return build_and_test(simulator=simulator, sources=[RTL_DIR / f"{case.module}.v"], toplevel=case.module,
+    return build_and_test(simulator=simulator, sources=core_files(case.module), toplevel=case.module,
                           parameters=case.params, test_module="sim.tb.tb_core", build_dir=work_dir / simulator,
                           config=cfg)

@@ -9,8 +9,7 @@ import subprocess
 
 import pytest
 
-from hls.rtlgen.generate import RTL_DIR
-from sim.cores import GRIDS, MODULES, make_case, run_core
+from sim.cores import GRIDS, MODULES, core_files, make_case, run_core
 from sim.tools import available, simulator_env
 
 GRID = [(core, i, p) for core, ps in GRIDS.items() for i, p in enumerate(ps)]
@@ -43,7 +42,7 @@ def test_core_lint_clean(core, i, params, tmp_path):
     case = make_case(core, params, tmp_path, seed=i)
     gs = [f"-G{k}={v}" if not isinstance(v, str) else f'-G{k}="{v}"' for k, v in case.params.items()]
     p = subprocess.run(["verilator", "--lint-only", "-Wall", *gs, "--top-module", MODULES[core],
-                        str(RTL_DIR / f"{MODULES[core]}.v")], capture_output=True, text=True)
+                        *map(str, core_files(MODULES[core]))], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
 
 
@@ -55,7 +54,28 @@ def test_core_mismatch_is_reported(tmp_path):
     case = make_case("shift", GRIDS["shift"][0], tmp_path)
     bad = list(case.out_words)
     bad[5] ^= 1
-    res = build_and_test(simulator="icarus", sources=[RTL_DIR / "qnn_shift.v"], toplevel="qnn_shift",
+    res = build_and_test(simulator="icarus", sources=core_files("qnn_shift"), toplevel="qnn_shift",
                          parameters=case.params, test_module="sim.tb.tb_core", build_dir=tmp_path / "b",
                          config={"in_words": case.in_words, "out_words": bad, "gap": 0.2, "backpressure": 0.2, "seed": 0})
     assert not res["ok"] and res["mismatch"]["word"] == 5
+
+
+# Full rate: without gaps or backpressure the pipelined cores take one beat per cycle, so a run lasts
+# its beats plus the pipeline latency (a stall or a missing credit would add cycles per word).
+FULL_RATE = [("mvu", 7), ("mvu", 2), ("mvu", 9), ("thresh", 0), ("thresh", 2), ("shift", 0)]
+
+
+def _beats(core: str, p: dict, frames: int) -> int:
+    if core == "mvu":
+        return frames * (p["N_IN"] // p["SIMD"]) * (p["N_OUT"] // p["PE"])
+    return 3 * frames * p["NF"] if core == "thresh" else 16 * frames
+
+
+@pytest.mark.skipif(not available("icarus"), reason="iverilog not installed")
+@pytest.mark.parametrize("core,i", FULL_RATE, ids=[f"{c}{i}" for c, i in FULL_RATE])
+def test_core_full_rate(core, i, tmp_path):
+    p = GRIDS[core][i]
+    res = run_core(core, p, "icarus", tmp_path, seed=i, gap=0.0, backpressure=0.0, frames=6)
+    _check(res)
+    beats = _beats(core, p, 6)
+    assert beats <= res["cycles"] <= beats + 16, (res["cycles"], beats)

@@ -1,4 +1,4 @@
-// qnn_mvu: matrix-vector unit, acc[o] = bias[o] + sum_i W[o][i] * x[i], folded PE x SIMD.
+// qnn_mvu: matrix-vector unit, acc[o] = bias[o] + sum_i W[o][i] * x[i], folded PE x SIMD, pipelined.
 //
 // Folding (as FINN's MVAU): PE output neurons are computed in parallel, each with SIMD multipliers;
 // one input vector of N_IN elements arrives as SF = N_IN/SIMD words, and the N_OUT outputs leave as
@@ -8,15 +8,20 @@
 //
 // Weights live in a ROM of NF*SF words, each holding PE*SIMD weights: word nf*SF+sf, bits
 // [(p*SIMD+s)*W_BITS +: W_BITS] = W[nf*PE+p][sf*SIMD+s].  Biases live in a ROM of NF words of PE
-// accumulators.  Both are loaded by $readmemh (hex), so Yosys infers block RAM ROMs.
+// accumulators.  Both are loaded by $readmemh (hex); MEM_STYLE picks block RAM or LUTs for the weights.
 //
 // Value encodings (IN_MODE / W_MODE): 0 = unsigned, 1 = signed two's complement, 2 = bipolar
-// (one bit, 1 = +1, 0 = -1).  Products are exact signed products; the accumulator is ACC_BITS signed
-// (from the IR's worst-case bounds, so the final sum always fits; partial sums wrap harmlessly).
+// (one bit, 1 = +1, 0 = -1).  Products are exact; bipolar x bipolar is an XNOR and the adder tree a
+// popcount (sum = 2*popcount - SIMD, the -N_IN folded into the bias), as FINN does.  The accumulator
+// is ACC_BITS signed (from the IR's worst-case bounds, so the final sum fits; partial sums wrap
+// harmlessly).  Adder-tree levels grow by one bit per level.
 //
-// Pipeline: issue (ROM + buffer read) -> multiply/add tree -> accumulate -> output register.  A
-// single stall signal (output register full and not taken) freezes the whole pipeline, including the
-// ROM read enables, so backpressure is exact.
+// Pipeline (no stall anywhere inside): issue (counters) -> ROM / input-buffer read -> operand
+// register -> product register -> balanced adder tree with a register every TREE_STAGE levels ->
+// accumulator -> output buffer (qnn_obuf).  Backpressure never reaches the datapath: a neuron fold's last
+// beat is issued only while the output buffer has a slot for it (a credit), so in_ready
+// depends on registers only, never combinationally on out_ready.  Latency: 5 + ceil(log2(SIMD) /
+// TREE_STAGE) cycles from the last input word of a fold to its output word.
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -30,6 +35,8 @@ module qnn_mvu #(
     parameter W_BITS   = 2,   // bits per weight
     parameter W_MODE   = 1,   // 1 signed, 2 bipolar
     parameter ACC_BITS = 16,  // signed accumulator width
+    parameter TREE_STAGE = 2, // adder-tree levels between pipeline registers (>= 1)
+    parameter MEM_STYLE = 0,  // weight ROM: 0 auto (Yosys decides), 1 block RAM, 2 LUTs (distributed)
     parameter WEIGHT_FILE = "none",  // $readmemh files; "none" leaves the ROMs empty (lint,
     parameter BIAS_FILE   = "none"   // elaboration with defaults)
 ) (
@@ -38,9 +45,9 @@ module qnn_mvu #(
     input  wire                     in_valid,
     output wire                     in_ready,
     input  wire [SIMD*IN_BITS-1:0]  in_data,
-    output reg                      out_valid,
+    output wire                     out_valid,
     input  wire                     out_ready,
-    output reg  [PE*ACC_BITS-1:0]   out_data
+    output wire [PE*ACC_BITS-1:0]   out_data
 );
     localparam SF = N_IN / SIMD;
     localparam NF = N_OUT / PE;
@@ -54,11 +61,30 @@ module qnn_mvu #(
     localparam [SFW-1:0] SF_LAST = SF_LAST_I[SFW-1:0];
     localparam [NFW-1:0] NF_LAST = NF_LAST_I[NFW-1:0];
     localparam [WAW-1:0] WA_LAST = WA_LAST_I[WAW-1:0];
+    localparam XNOR = (IN_MODE == 2) && (W_MODE == 2);
     // extended operand widths: unsigned gets a zero sign bit, bipolar becomes a 2-bit signed +-1
     localparam XW = (IN_MODE == 0) ? IN_BITS + 1 : (IN_MODE == 1) ? IN_BITS : 2;
     localparam WW = (W_MODE == 0) ? W_BITS + 1 : (W_MODE == 1) ? W_BITS : 2;
-    localparam PW = XW + WW;                       // exact product width
-    localparam MW = (PW > ACC_BITS) ? PW : ACC_BITS;  // width of the adder tree (mod 2^MW)
+    localparam PW = XW + WW;                          // exact product width
+    localparam MW = (PW > ACC_BITS) ? PW : ACC_BITS;  // widest adder-tree level (mod 2^MW)
+    localparam LW = XNOR ? 1 : PW;                    // leaf width (XNOR: one bit, counted)
+    localparam L = (SIMD > 1) ? $clog2(SIMD) : 0;    // adder-tree levels
+    localparam NL = 1 << L;                           // leaves, padded to a power of two
+    localparam R = (L + TREE_STAGE - 1) / TREE_STAGE; // registered tree levels
+    localparam WT = (LW + L > MW) ? MW : LW + L;      // width of the tree's result
+    localparam TD = 1 + R;                            // stages from the operand register to the tree's result
+    localparam LAT = 4 + R;                           // cycles from issue to the output FIFO write
+    localparam CAP = (LAT + 3 + SF - 1) / SF + 1;     // output slots (credits) for one word per SF cycles
+    localparam integer ADJ_I = XNOR ? -N_IN : 0;      // bias correction: sum = 2*popcount - N_IN
+    localparam [ACC_BITS+31:0] ADJ_W = {{ACC_BITS{ADJ_I[31]}}, ADJ_I};
+    localparam [ACC_BITS-1:0] ADJ = ADJ_W[ACC_BITS-1:0];
+    localparam TW = 3 + NFW;                          // pipeline tag: valid, first, last, nf
+
+    function integer level_w(input integer l);  // width of adder-tree level l (leaves: l = 0)
+        begin
+            level_w = (LW + l > MW) ? MW : LW + l;
+        end
+    endfunction
 
     initial begin
         if (N_IN % SIMD != 0 || N_OUT % PE != 0) begin
@@ -69,150 +95,239 @@ module qnn_mvu #(
             $display("qnn_mvu %m: bipolar operands are 1 bit; modes are 0, 1, 2");
             $finish;
         end
+        if (TREE_STAGE < 1 || MEM_STYLE < 0 || MEM_STYLE > 2) begin
+            $display("qnn_mvu %m: TREE_STAGE must be >= 1 and MEM_STYLE 0, 1 or 2");
+            $finish;
+        end
     end
 
     // ---- memories ---------------------------------------------------------------------------------
-    reg [PE*SIMD*W_BITS-1:0] wrom [0:WDEPTH-1];
     reg [PE*ACC_BITS-1:0] brom [0:NF-1];
     reg [SIMD*IN_BITS-1:0] ibuf [0:SF-1];
-    initial begin
-        if (WEIGHT_FILE != "none") $readmemh(WEIGHT_FILE, wrom);
-        if (BIAS_FILE != "none") $readmemh(BIAS_FILE, brom);
-    end
+    initial if (BIAS_FILE != "none") $readmemh(BIAS_FILE, brom);
 
     // ---- stage 0: issue -----------------------------------------------------------------------------
     reg [SFW-1:0] sf;
     reg [NFW-1:0] nf;
     reg [WAW-1:0] wa;
-    wire stall = out_valid && !out_ready;
+    wire credit;  // the output buffer has a slot for one more fold's result
     wire first_fold = (nf == {NFW{1'b0}});
-    assign in_ready = !stall && first_fold;
-    wire issue = !stall && (!first_fold || in_valid);
+    wire at_last = (sf == SF_LAST);
+    wire can_issue = !at_last || credit;
+    assign in_ready = first_fold && can_issue;
+    wire issue = can_issue && (!first_fold || in_valid);
 
     always @(posedge clk) begin
         if (rst) begin
             sf <= {SFW{1'b0}};
             nf <= {NFW{1'b0}};
             wa <= {WAW{1'b0}};
-        end else if (issue) begin
-            sf <= (sf == SF_LAST) ? {SFW{1'b0}} : sf + 1'b1;
-            wa <= (wa == WA_LAST) ? {WAW{1'b0}} : wa + 1'b1;
-            if (sf == SF_LAST) nf <= (nf == NF_LAST) ? {NFW{1'b0}} : nf + 1'b1;
+        end else begin
+            if (issue) begin
+                sf <= at_last ? {SFW{1'b0}} : sf + 1'b1;
+                wa <= (wa == WA_LAST) ? {WAW{1'b0}} : wa + 1'b1;
+                if (at_last) nf <= (nf == NF_LAST) ? {NFW{1'b0}} : nf + 1'b1;
+            end
         end
     end
 
-    // ---- stage 1: operands ready --------------------------------------------------------------------
-    reg [PE*SIMD*W_BITS-1:0] w1;
-    reg [PE*ACC_BITS-1:0] b1;
+    // ---- stage 1: ROM and input-buffer read (registered, every cycle: the tag says what is valid) --
+    wire [PE*SIMD*W_BITS-1:0] w1;
     reg [SIMD*IN_BITS-1:0] x_buf1, x_in1;
     reg v1, from_in1, first1, last1;
+    reg [NFW-1:0] nf1;
 
-    always @(posedge clk) begin
-        if (issue && first_fold) ibuf[sf] <= in_data;
-        if (!stall) begin
-            w1 <= wrom[wa];
-            b1 <= brom[nf];
-            x_buf1 <= ibuf[sf];
-            x_in1 <= in_data;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            v1 <= 1'b0;
-            from_in1 <= 1'b0;
-            first1 <= 1'b0;
-            last1 <= 1'b0;
-        end else if (!stall) begin
-            v1 <= issue;
-            from_in1 <= first_fold;
-            first1 <= (sf == {SFW{1'b0}});
-            last1 <= (sf == SF_LAST);
-        end
-    end
-
-    wire [SIMD*IN_BITS-1:0] x1 = from_in1 ? x_in1 : x_buf1;
-
-    // ---- products and adder tree (stage 1 -> 2) ---------------------------------------------------
-    wire [PE*ACC_BITS-1:0] dot;
-    genvar p, s;
     generate
-        for (p = 0; p < PE; p = p + 1) begin : g_pe
-            wire [SIMD*MW-1:0] prods;
-            for (s = 0; s < SIMD; s = s + 1) begin : g_simd
-                wire [IN_BITS-1:0] xe = x1[s*IN_BITS +: IN_BITS];
-                wire [W_BITS-1:0] we = w1[(p*SIMD + s)*W_BITS +: W_BITS];
-                wire signed [XW-1:0] xs;
-                wire signed [WW-1:0] ws;
-                if (IN_MODE == 2) begin : g_xb
-                    assign xs = {~xe[0], 1'b1};  // 1 -> 2'b01 (+1), 0 -> 2'b11 (-1)
-                end else if (IN_MODE == 1) begin : g_xs
-                    assign xs = xe;
-                end else begin : g_xu
-                    assign xs = {1'b0, xe};
-                end
-                if (W_MODE == 2) begin : g_wb
-                    assign ws = {~we[0], 1'b1};
-                end else if (W_MODE == 1) begin : g_ws
-                    assign ws = we;
-                end else begin : g_wu
-                    assign ws = {1'b0, we};
-                end
-                wire signed [PW-1:0] prod = xs * ws;
-                if (MW > PW) begin : g_ext
-                    assign prods[s*MW +: MW] = {{(MW - PW){prod[PW-1]}}, prod};
-                end else begin : g_same
-                    assign prods[s*MW +: MW] = prod;
-                end
-            end
-            reg [MW-1:0] sum;
-            integer k;
-            always @* begin
-                sum = {MW{1'b0}};
-                for (k = 0; k < SIMD; k = k + 1) sum = sum + prods[k*MW +: MW];
-            end
-            assign dot[p*ACC_BITS +: ACC_BITS] = sum[ACC_BITS-1:0];
+        if (MEM_STYLE == 1) begin : g_wbram
+            (* rom_style = "block", ram_style = "block" *) reg [PE*SIMD*W_BITS-1:0] wrom [0:WDEPTH-1];
+            reg [PE*SIMD*W_BITS-1:0] q;
+            initial if (WEIGHT_FILE != "none") $readmemh(WEIGHT_FILE, wrom);
+            always @(posedge clk) q <= wrom[wa];
+            assign w1 = q;
+        end else if (MEM_STYLE == 2) begin : g_wlut
+            (* rom_style = "logic", ram_style = "logic" *) reg [PE*SIMD*W_BITS-1:0] wrom [0:WDEPTH-1];
+            reg [PE*SIMD*W_BITS-1:0] q;
+            initial if (WEIGHT_FILE != "none") $readmemh(WEIGHT_FILE, wrom);
+            always @(posedge clk) q <= wrom[wa];
+            assign w1 = q;
+        end else begin : g_wauto
+            reg [PE*SIMD*W_BITS-1:0] wrom [0:WDEPTH-1];
+            reg [PE*SIMD*W_BITS-1:0] q;
+            initial if (WEIGHT_FILE != "none") $readmemh(WEIGHT_FILE, wrom);
+            always @(posedge clk) q <= wrom[wa];
+            assign w1 = q;
         end
     endgenerate
 
-    reg [PE*ACC_BITS-1:0] dot2, b2;
-    reg v2, first2, last2;
     always @(posedge clk) begin
-        if (!stall) begin
-            dot2 <= dot;
-            b2 <= b1;
-        end
+        if (issue && first_fold) ibuf[sf] <= in_data;
+        x_buf1 <= ibuf[sf];
+        x_in1 <= in_data;
+        from_in1 <= first_fold;
+        first1 <= (sf == {SFW{1'b0}});
+        last1 <= at_last;
+        nf1 <= nf;
     end
     always @(posedge clk) begin
-        if (rst) begin
-            v2 <= 1'b0;
-            first2 <= 1'b0;
-            last2 <= 1'b0;
-        end else if (!stall) begin
-            v2 <= v1;
-            first2 <= first1;
-            last2 <= last1;
-        end
+        if (rst) v1 <= 1'b0;
+        else v1 <= issue;
     end
 
-    // ---- stage 2: accumulate, output register -------------------------------------------------------
+    // ---- stage 2: operand register ------------------------------------------------------------------
+    reg [PE*SIMD*W_BITS-1:0] w2;
+    reg [SIMD*IN_BITS-1:0] x2;
+    reg v2, first2, last2;
+    reg [NFW-1:0] nf2;
+    always @(posedge clk) begin
+        w2 <= w1;
+        x2 <= from_in1 ? x_in1 : x_buf1;
+        first2 <= first1;
+        last2 <= last1;
+        nf2 <= nf1;
+    end
+    always @(posedge clk) begin
+        if (rst) v2 <= 1'b0;
+        else v2 <= v1;
+    end
+
+    // ---- tag pipeline alongside the products and the adder tree -----------------------------------
+    genvar k;
+    generate
+        for (k = 0; k < TD; k = k + 1) begin : g_tag
+            reg [TW-1:0] q;
+            if (k == 0) begin : g_first
+                always @(posedge clk) q <= rst ? {TW{1'b0}} : {v2, first2, last2, nf2};
+            end else begin : g_next
+                always @(posedge clk) q <= rst ? {TW{1'b0}} : g_tag[k - 1].q;
+            end
+        end
+    endgenerate
+    wire [TW-1:0] tag_t = g_tag[TD - 1].q;  // aligned with the tree's result
+    wire v_t = tag_t[TW - 1];
+    wire first_t = tag_t[TW - 2];
+    wire last_t = tag_t[TW - 3];
+
+    // bias: read two cycles ahead of its use (ROM register, then the XNOR correction)
+    wire [NFW-1:0] nf_bias;
+    generate
+        if (R == 0) begin : g_nb1
+            assign nf_bias = nf1;
+        end else if (R == 1) begin : g_nb2
+            assign nf_bias = nf2;
+        end else begin : g_nbt
+            assign nf_bias = g_tag[R - 2].q[NFW-1:0];
+        end
+    endgenerate
+    reg [PE*ACC_BITS-1:0] b_rd, b_t;
+    integer bq;
+    always @(posedge clk) begin
+        b_rd <= brom[nf_bias];
+        for (bq = 0; bq < PE; bq = bq + 1) b_t[bq*ACC_BITS +: ACC_BITS] <= b_rd[bq*ACC_BITS +: ACC_BITS] + ADJ;
+    end
+
+    // ---- products (registered) and the balanced adder tree ----------------------------------------
+    wire [PE*ACC_BITS-1:0] dot;
+    genvar p, s, l, j;
+    generate
+        for (p = 0; p < PE; p = p + 1) begin : g_pe
+            for (l = 0; l <= L; l = l + 1) begin : g_lvl
+                localparam integer WO = level_w(l);
+                localparam integer NN = NL >> l;
+                wire [NN*WO-1:0] val;
+                if (l == 0) begin : g_leaves
+                    for (s = 0; s < NL; s = s + 1) begin : g_leaf
+                        if (s < SIMD) begin : g_prod
+                            wire [IN_BITS-1:0] xe = x2[s*IN_BITS +: IN_BITS];
+                            wire [W_BITS-1:0] we = w2[(p*SIMD + s)*W_BITS +: W_BITS];
+                            reg [LW-1:0] pq;
+                            if (XNOR) begin : g_xnor
+                                always @(posedge clk) pq <= ~(xe ^ we);  // 1 = +1
+                            end else begin : g_mul
+                                wire signed [XW-1:0] xs;
+                                wire signed [WW-1:0] ws;
+                                if (IN_MODE == 2) begin : g_xb
+                                    assign xs = {~xe[0], 1'b1};  // 1 -> 2'b01 (+1), 0 -> 2'b11 (-1)
+                                end else if (IN_MODE == 1) begin : g_xs
+                                    assign xs = xe;
+                                end else begin : g_xu
+                                    assign xs = {1'b0, xe};
+                                end
+                                if (W_MODE == 2) begin : g_wb
+                                    assign ws = {~we[0], 1'b1};
+                                end else if (W_MODE == 1) begin : g_ws
+                                    assign ws = we;
+                                end else begin : g_wu
+                                    assign ws = {1'b0, we};
+                                end
+                                wire signed [PW-1:0] prod = xs * ws;
+                                always @(posedge clk) pq <= prod;
+                            end
+                            assign val[s*WO +: WO] = pq;
+                        end else begin : g_pad
+                            assign val[s*WO +: WO] = {WO{1'b0}};
+                        end
+                    end
+                end else begin : g_add
+                    localparam integer WI = level_w(l - 1);
+                    localparam REGD = (l % TREE_STAGE == 0) || (l == L);
+                    for (j = 0; j < NN; j = j + 1) begin : g_node
+                        wire [WI-1:0] a = g_lvl[l - 1].val[(2*j)*WI +: WI];
+                        wire [WI-1:0] b = g_lvl[l - 1].val[(2*j + 1)*WI +: WI];
+                        wire [WO-1:0] sum;
+                        if (WO > WI) begin : g_grow  // one more bit: sign- (or zero-, popcount) extend
+                            wire ea = XNOR ? 1'b0 : a[WI-1];
+                            wire eb = XNOR ? 1'b0 : b[WI-1];
+                            assign sum = {ea, a} + {eb, b};
+                        end else begin : g_wrap
+                            assign sum = a + b;
+                        end
+                        if (REGD) begin : g_reg
+                            reg [WO-1:0] r;
+                            always @(posedge clk) r <= sum;
+                            assign val[j*WO +: WO] = r;
+                        end else begin : g_comb
+                            assign val[j*WO +: WO] = sum;
+                        end
+                    end
+                end
+            end
+            // the tree's result as an ACC_BITS contribution
+            wire [WT-1:0] tsum = g_lvl[L].val;
+            wire [ACC_BITS-1:0] d;
+            if (XNOR) begin : g_pc
+                if (WT + 1 >= ACC_BITS) begin : g_cut
+                    wire [WT:0] twice = {tsum, 1'b0};
+                    assign d = twice[ACC_BITS-1:0];
+                end else begin : g_zext
+                    assign d = {{(ACC_BITS - WT - 1){1'b0}}, tsum, 1'b0};
+                end
+            end else if (WT >= ACC_BITS) begin : g_cut
+                assign d = tsum[ACC_BITS-1:0];
+            end else begin : g_sext
+                assign d = {{(ACC_BITS - WT){tsum[WT-1]}}, tsum};
+            end
+            assign dot[p*ACC_BITS +: ACC_BITS] = d;
+        end
+    endgenerate
+
+    // ---- accumulate; the last beat of a fold writes the output FIFO -------------------------------
     reg [PE*ACC_BITS-1:0] acc;
     reg [PE*ACC_BITS-1:0] acc_next;
-    integer q;
+    integer e;
     always @* begin
-        for (q = 0; q < PE; q = q + 1)
-            acc_next[q*ACC_BITS +: ACC_BITS] = (first2 ? b2[q*ACC_BITS +: ACC_BITS] : acc[q*ACC_BITS +: ACC_BITS])
-                                               + dot2[q*ACC_BITS +: ACC_BITS];
+        for (e = 0; e < PE; e = e + 1)
+            acc_next[e*ACC_BITS +: ACC_BITS] = (first_t ? b_t[e*ACC_BITS +: ACC_BITS] : acc[e*ACC_BITS +: ACC_BITS])
+                                               + dot[e*ACC_BITS +: ACC_BITS];
+    end
+    always @(posedge clk) begin
+        if (v_t) acc <= acc_next;
     end
 
-    always @(posedge clk) begin
-        if (!stall && v2) acc <= acc_next;
-        if (!stall && v2 && last2) out_data <= acc_next;
-    end
-    always @(posedge clk) begin
-        if (rst) out_valid <= 1'b0;
-        else if (!stall) out_valid <= v2 && last2;
-    end
+    qnn_obuf #(.WIDTH(PE*ACC_BITS), .CAP(CAP)) u_out (
+        .clk(clk), .rst(rst), .reserve(issue && at_last), .credit(credit),
+        .push(v_t && last_t), .push_data(acc_next),
+        .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data)
+    );
 endmodule
 
 `default_nettype wire

@@ -2,7 +2,8 @@
 //
 // Exactly qnn.golden.ops.shift: a positive SHIFT divides with round-half-to-even, zero passes
 // through, a negative SHIFT multiplies by 2**-SHIFT; the result saturates to [OUT_MIN, OUT_MAX] and
-// leaves as OUT_BITS two's complement bits.  PE elements per word; one register stage.
+// leaves as OUT_BITS two's complement bits.  PE elements per word.  Input register, then the
+// output buffer (qnn_obuf, credits: in_ready never depends on out_ready); latency 4 cycles.
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -19,9 +20,9 @@ module qnn_shift #(
     input  wire                    in_valid,
     output wire                    in_ready,
     input  wire [PE*IN_BITS-1:0]   in_data,
-    output reg                     out_valid,
+    output wire                    out_valid,
     input  wire                    out_ready,
-    output reg  [PE*OUT_BITS-1:0]  out_data
+    output wire [PE*OUT_BITS-1:0]  out_data
 );
     localparam LSH = (SHIFT < 0) ? -SHIFT : 0;
     localparam RSH = (SHIFT > 0) ? SHIFT : 0;
@@ -41,14 +42,23 @@ module qnn_shift #(
         end
     end
 
-    wire stall = out_valid && !out_ready;
-    assign in_ready = !stall;
+    // accept while the output buffer has room (credit: registers only); input register, then the
+    // rounding and saturation straight into the output buffer
+    wire credit;
+    assign in_ready = credit;
+    reg [PE*IN_BITS-1:0] x1;
+    reg v1;
+    always @(posedge clk) x1 <= in_data;
+    always @(posedge clk) begin
+        if (rst) v1 <= 1'b0;
+        else v1 <= in_valid && credit;
+    end
 
     wire [PE*OUT_BITS-1:0] res;
     genvar p;
     generate
         for (p = 0; p < PE; p = p + 1) begin : g_pe
-            wire [IN_BITS-1:0] x = in_data[p*IN_BITS +: IN_BITS];
+            wire [IN_BITS-1:0] x = x1[p*IN_BITS +: IN_BITS];
             wire signed [EW-1:0] xe = {{(EW - IN_BITS){x[IN_BITS-1]}}, x};
             wire signed [EW-1:0] y;
             if (RSH > 0) begin : g_right
@@ -75,13 +85,10 @@ module qnn_shift #(
         end
     endgenerate
 
-    always @(posedge clk) begin
-        if (!stall && in_valid) out_data <= res;
-    end
-    always @(posedge clk) begin
-        if (rst) out_valid <= 1'b0;
-        else if (!stall) out_valid <= in_valid;
-    end
+    qnn_obuf #(.WIDTH(PE*OUT_BITS), .CAP(6)) u_out (
+        .clk(clk), .rst(rst), .reserve(in_valid && credit), .credit(credit), .push(v1), .push_data(res),
+        .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data)
+    );
 endmodule
 
 `default_nettype wire

@@ -6,7 +6,8 @@
 // NF words: bits [(p*NT+i)*T_BITS +: T_BITS] hold threshold i (ascending) of channel nf*PE+p, signed.
 // The level is encoded as OUT_BITS bits of count*OUT_SCALE + OUT_OFFSET: UINTn -> (1, 0), INTn ->
 // (1, min), bipolar as one bit -> (1, 0), bipolar as 2-bit signed -> (2, -1).
-// Two register stages (ROM read, compare/count); a single stall freezes both.
+// Pipeline without stalls: input + ROM read -> registered comparisons -> count -> output buffer
+// (qnn_obuf, credits), so in_ready never depends on out_ready.  Latency 5 cycles.
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -26,13 +27,14 @@ module qnn_thresh #(
     input  wire                    in_valid,
     output wire                    in_ready,
     input  wire [PE*IN_BITS-1:0]   in_data,
-    output reg                     out_valid,
+    output wire                    out_valid,
     input  wire                    out_ready,
-    output reg  [PE*OUT_BITS-1:0]  out_data
+    output wire [PE*OUT_BITS-1:0]  out_data
 );
     localparam NFW = (NF > 1) ? $clog2(NF) : 1;
     localparam integer NF_LAST_I = NF - 1;
     localparam [NFW-1:0] NF_LAST = NF_LAST_I[NFW-1:0];
+    localparam LAT = 3;  // cycles from accept to the output buffer write
 
     initial begin
         if (T_BITS < IN_BITS || NT < 1) begin
@@ -44,17 +46,18 @@ module qnn_thresh #(
     reg [PE*NT*T_BITS-1:0] trom [0:NF-1];
     initial if (THRESH_FILE != "none") $readmemh(THRESH_FILE, trom);
 
-    wire stall = out_valid && !out_ready;
-    assign in_ready = !stall;
-    wire accept = in_valid && !stall;
+    // ---- stage 0: accept while the output buffer has room (credit: registers only) ---------------
+    wire credit;
+    assign in_ready = credit;
+    wire accept = in_valid && credit;
 
     reg [NFW-1:0] nf;
     reg [PE*IN_BITS-1:0] x1;
     reg [PE*NT*T_BITS-1:0] t1;
     reg v1;
     always @(posedge clk) begin
-        if (!stall) t1 <= trom[nf];
-        if (accept) x1 <= in_data;
+        t1 <= trom[nf];  // read every cycle: nf moves only on accept
+        x1 <= in_data;
     end
     always @(posedge clk) begin
         if (rst) begin
@@ -62,43 +65,58 @@ module qnn_thresh #(
             v1 <= 1'b0;
         end else begin
             if (accept) nf <= (nf == NF_LAST) ? {NFW{1'b0}} : nf + 1'b1;
-            if (!stall) v1 <= in_valid;
+            v1 <= accept;
         end
     end
 
-    // compare and count
-    reg [PE*OUT_BITS-1:0] level;
+    // ---- stage 1: compare (registered): ge[p*NT+i] = x[p] >= T[p][i] ------------------------------
+    reg [PE*NT-1:0] ge2;
+    reg v2;
     reg signed [T_BITS-1:0] xv, tv;
-    // Waiver: xw carries one spare sign bit and code is a 32-bit integer; only their low
-    // T_BITS / OUT_BITS bits are meaningful (the level code is taken modulo 2**OUT_BITS on purpose).
+    // Waiver: xw carries one spare sign bit; only its low T_BITS bits are meaningful.
     /* verilator lint_off UNUSEDSIGNAL */
     reg [T_BITS:0] xw;
-    reg [31:0] code;
     /* verilator lint_on UNUSEDSIGNAL */
-    integer p, i, cnt;
+    reg [PE*NT-1:0] ge;
+    integer p, i;
     always @* begin
-        level = {PE*OUT_BITS{1'b0}};
         for (p = 0; p < PE; p = p + 1) begin
             // sign-extend the input to T_BITS (one spare bit avoids a zero-width replication)
             xw = {{(T_BITS - IN_BITS + 1){x1[(p+1)*IN_BITS-1]}}, x1[p*IN_BITS +: IN_BITS]};
             xv = xw[T_BITS-1:0];
-            cnt = 0;
             for (i = 0; i < NT; i = i + 1) begin
                 tv = t1[(p*NT + i)*T_BITS +: T_BITS];
-                if (xv >= tv) cnt = cnt + 1;
+                ge[p*NT + i] = (xv >= tv);
             end
+        end
+    end
+    always @(posedge clk) ge2 <= ge;
+    always @(posedge clk) begin
+        if (rst) v2 <= 1'b0;
+        else v2 <= v1;
+    end
+
+    // ---- stage 2: count the thresholds reached, encode, write the output buffer ----------------
+    reg [PE*OUT_BITS-1:0] level;
+    // Waiver: code is a 32-bit integer; the level code is taken modulo 2**OUT_BITS on purpose.
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [31:0] code;
+    /* verilator lint_on UNUSEDSIGNAL */
+    integer c, k, cnt;
+    always @* begin
+        level = {PE*OUT_BITS{1'b0}};
+        for (c = 0; c < PE; c = c + 1) begin
+            cnt = 0;
+            for (k = 0; k < NT; k = k + 1) if (ge2[c*NT + k]) cnt = cnt + 1;
             code = cnt * OUT_SCALE + OUT_OFFSET;
-            level[p*OUT_BITS +: OUT_BITS] = code[OUT_BITS-1:0];
+            level[c*OUT_BITS +: OUT_BITS] = code[OUT_BITS-1:0];
         end
     end
 
-    always @(posedge clk) begin
-        if (!stall) out_data <= level;
-    end
-    always @(posedge clk) begin
-        if (rst) out_valid <= 1'b0;
-        else if (!stall) out_valid <= v1;
-    end
+    qnn_obuf #(.WIDTH(PE*OUT_BITS), .CAP(LAT + 4)) u_out (
+        .clk(clk), .rst(rst), .reserve(accept), .credit(credit), .push(v2), .push_data(level),
+        .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data)
+    );
 endmodule
 
 `default_nettype wire
