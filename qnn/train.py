@@ -94,6 +94,22 @@ def restore_runtime_stats(model: nn.Module, stats: dict) -> None:
         modules[name].buffer = buffer
 
 
+def hinge_loss(scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """One-vs-rest hinge loss mean(max(0, 1 - t * s)), t = +1 for the true class and -1 elsewhere: each output is a
+    perceptron whose sign says "this class" or not (the perceptron criterion with a margin of 1)."""
+    t = 2.0 * nn.functional.one_hot(y, scores.shape[1]).to(scores.dtype) - 1.0
+    return torch.relu(1.0 - t * scores).mean()
+
+
+def _loss_inputs(model: nn.Module, spec: ModelSpec, xb: torch.Tensor):
+    """(what the loss sees, loss function): the logits with cross-entropy, or for a sign output (perceptron) the
+    scores before the sign with the hinge loss."""
+    if spec.output == "sign":
+        return model.scores(xb), hinge_loss
+    out = model(xb)
+    return (out.value if hasattr(out, "value") else out), nn.functional.cross_entropy
+
+
 def _make_optimizer(model: nn.Module, cfg: TrainConfig, steps_per_epoch: int):
     if cfg.optimizer == "adam":
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -134,7 +150,6 @@ def train(run: Run, spec: ModelSpec, cfg: TrainConfig, train_ds: Dataset, resume
         gen.set_state(state["generator"])
         torch.set_rng_state(state["torch_rng"])
         history, start_epoch = state["history"], state["epoch"] + 1
-    loss_fn = nn.CrossEntropyLoss()
     xs, ys = torch.from_numpy(tr.x), torch.from_numpy(tr.y)
     for epoch in range(start_epoch, cfg.epochs):
         model.train()
@@ -147,8 +162,7 @@ def train(run: Run, spec: ModelSpec, cfg: TrainConfig, train_ds: Dataset, resume
                 xb, yb = xs[idx], ys[idx]
                 if cfg.augment_shift:
                     xb = _shift_batch(xb, cfg.augment_shift, gen)
-                out = model(xb)
-                out = out.value if hasattr(out, "value") else out
+                out, loss_fn = _loss_inputs(model, spec, xb)
                 loss = loss_fn(out, yb)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()

@@ -33,6 +33,10 @@ def apply_node(node: N.Node, x: np.ndarray, force_int64: bool = False) -> np.nda
         return ops.affine(x, node.mul, node.add)
     if isinstance(node, N.Relu):
         return ops.relu(x)
+    if isinstance(node, N.Activation):
+        from qnn.golden.activations import activation
+
+        return activation(x, node.fn, node.alpha, node.beta)
     raise TypeError(f"no golden kernel for {node.kind}")
 
 

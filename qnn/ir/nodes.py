@@ -193,8 +193,24 @@ class Relu(Node):
     is_integer: ClassVar[bool] = False
 
 
+@dataclass(frozen=True, eq=False)
+class Activation(Node):
+    """y = fn(x) elementwise in float32 (``qnn.golden.activations.FUNCTIONS``: sigmoid, tanh, hardsigmoid, clip,
+    leaky_relu, elu, gelu, silu; ``alpha``/``beta`` are the op's constants). Between an accumulator and a quantizer,
+    streamlining folds it into thresholds; one with no quantizer after it cannot be made integer."""
+
+    fn: str = "sigmoid"
+    alpha: float = 0.0
+    beta: float = 0.0
+    is_integer: ClassVar[bool] = False
+
+    def describe(self) -> str:
+        return f"Activation({self.fn})"
+
+
 NODE_TYPES: dict[str, type[Node]] = {
-    t.__name__: t for t in (Quantize, Dense, Conv2d, MultiThreshold, Shift, MaxPool, Flatten, Dequant, Affine, Relu)
+    t.__name__: t for t in (Quantize, Dense, Conv2d, MultiThreshold, Shift, MaxPool, Flatten, Dequant, Affine, Relu,
+                             Activation)
 }
 
 

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from qnn.models import quantizers as Q
+from qnn.models.activations import act_layer, float_op
 from qnn.models.dense import dense_stack
 from qnn.models.spec import ModelSpec
 
@@ -29,7 +30,7 @@ class QuantCNN(nn.Module):
                                           **Q.bias_kwargs()))
             if spec.batchnorm:
                 blocks.append(nn.BatchNorm2d(ch))
-            blocks.append(Q.act(spec.act_bits))
+            blocks.append(act_layer(spec.act_bits, spec.activation))
             blocks.append(nn.MaxPool2d(2))
             cin = ch
         self.features = nn.Sequential(*blocks)
@@ -48,7 +49,7 @@ class FloatCNN(nn.Module):
         cin = spec.in_shape[0]
         for ch in spec.channels:
             blocks += [nn.Conv2d(cin, ch, 3, padding=1)] + ([nn.BatchNorm2d(ch)] if spec.batchnorm else [])
-            blocks += [nn.ReLU(), nn.MaxPool2d(2)]
+            blocks += [float_op(spec.activation), nn.MaxPool2d(2)]
             cin = ch
         self.features = nn.Sequential(*blocks)
         self.classifier = nn.Sequential(*dense_stack(spec, _flat_features(spec)))

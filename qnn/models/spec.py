@@ -16,7 +16,11 @@ PRESETS: dict[str, tuple[str, tuple[int, ...], tuple[int, ...]]] = {
     "cnn": ("cnn", (128,), (16, 32)),
     "kws-mlp": ("mlp", (256, 256, 256), ()),
     "kws-cnn": ("cnn", (64,), (16, 32)),
+    "logreg": ("mlp", (), ()),  # one linear layer: softmax regression (cross-entropy on its logits)
+    "perceptron": ("mlp", (), ()),  # one linear layer with a sign output, trained with a hinge loss
 }
+PRESET_OUTPUT = {"perceptron": "sign"}  # the others output their last layer's logits ("linear")
+OUTPUTS = ("linear", "sign")
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ class ModelSpec:
     in_shape: tuple[int, ...] = (1, 28, 28)  # C, H, W
     num_classes: int = 10
     preset: str = "tfc"
+    activation: str = "relu"  # hidden-layer activation (qnn.models.activations.ACTIVATIONS)
+    output: str = "linear"  # linear: logits; sign: bipolar +-1 outputs (perceptron)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -42,6 +48,14 @@ class ModelSpec:
             raise QnnError("float baseline: give both --weight-bits 32 and --act-bits 32 (or both 1..8)")
         if self.arch not in ("mlp", "cnn"):
             raise QnnError(f"unknown architecture {self.arch!r}; use mlp or cnn")
+        from qnn.models.activations import ACTIVATIONS
+
+        if self.activation not in ACTIVATIONS:
+            raise QnnError(f"unknown activation {self.activation!r}; choose one of: {', '.join(ACTIVATIONS)}")
+        if self.output not in OUTPUTS:
+            raise QnnError(f"unknown output {self.output!r}; use linear or sign")
+        if self.output == "sign" and self.arch != "mlp":
+            raise QnnError("a sign output (perceptron) is only available on an MLP")
         if any(h < 1 for h in self.hidden) or any(c < 1 for c in self.channels):
             raise QnnError("layer sizes must be positive integers")
 
@@ -58,7 +72,9 @@ class ModelSpec:
 
     @property
     def tag(self) -> str:
-        return f"{self.preset}-float" if self.is_float else f"{self.preset}-w{self.weight_bits}a{self.act_bits}"
+        act = "" if self.activation == "relu" else f"-{self.activation}"
+        return (f"{self.preset}{act}-float" if self.is_float
+                else f"{self.preset}{act}-w{self.weight_bits}a{self.act_bits}")
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -88,5 +104,6 @@ def spec_from_preset(name: str, *, in_shape, num_classes, hidden=None, channels=
     if name not in PRESETS:
         raise QnnError(f"unknown model {name!r}; choose one of: {', '.join(PRESETS)}")
     arch, h, c = PRESETS[name]
+    kw.setdefault("output", PRESET_OUTPUT.get(name, "linear"))
     return ModelSpec(arch=arch, hidden=tuple(hidden) if hidden else h, channels=tuple(channels) if channels else c,
                      in_shape=tuple(in_shape), num_classes=num_classes, preset=name, **kw)

@@ -9,19 +9,28 @@ BatchNorm, biases or zero points.
 
 Channels whose map decreases have their row of weights and bias negated in P (a Dense or Conv2d), which turns
 them increasing (as FINN does).
+
+The segment may hold an ``Activation`` (sigmoid, tanh, hardtanh as clip, leaky ReLU, ELU, GELU, SiLU, ...): any
+monotonic function followed by a quantizer is again such a map. GELU and SiLU are not monotonic (they dip to a
+minimum, then rise), but their *quantized* output often is: per channel, the accumulator range splits at the
+activation's turning point into a falling and a rising piece, each monotonic; the quantized map is non-decreasing
+exactly when the falling piece holds one level, no higher than where the rising piece starts. That is checked at the
+pieces' ends on the float32 segment, and a model where it fails is refused naming the node (thresholds cannot
+represent a dip). An activation with no quantizer after it is refused too.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from qnn.errors import QnnError
+from qnn.golden.activations import is_decreasing, turning_point
 from qnn.golden.execute import apply_node
 from qnn.ir import nodes as N
 from qnn.ir.bounds import output_bounds
 from qnn.ir.graph import IntGraph
 from qnn.qtype import QType
 
-_FLOAT_SEGMENT = (N.Affine, N.Relu)
+_FLOAT_SEGMENT = (N.Affine, N.Relu, N.Activation)
 
 
 def thresholds_for(fn, lo: np.ndarray, hi: np.ndarray, n_levels: int) -> np.ndarray:
@@ -83,6 +92,8 @@ def fold_requant(graph: IntGraph) -> IntGraph:
                 sign = sign * np.sign(np.broadcast_to(n.scale, (n_ch,)))
             elif isinstance(n, N.Affine):
                 sign = sign * np.sign(np.broadcast_to(n.mul, (n_ch,)))
+            elif isinstance(n, N.Activation) and is_decreasing(n.fn, n.alpha):
+                sign = -sign
         flip = sign < 0
         if flip.any():
             if not isinstance(producer, (N.Dense, N.Conv2d)):
@@ -102,6 +113,7 @@ def fold_requant(graph: IntGraph) -> IntGraph:
                 x = apply_node(n, x)
             return _level(quant, apply_node(quant, x))
 
+        _check_monotonic(segment, quant, producer, fn, f, lo, hi)
         t = thresholds_for(fn, lo, hi, quant.out_type.levels)
         if n_ch > 1 and np.all(t == t[:1]) and not isinstance(producer, (N.Dense, N.Conv2d)):
             t = t[:1]
@@ -109,4 +121,46 @@ def fold_requant(graph: IntGraph) -> IntGraph:
         mt = N.MultiThreshold(quant.name, thresholds=t, in_type=in_type, out_type=quant.out_type)
         nodes[i : j + 1] = [mt]
         j = i + 1
+    for n in nodes:
+        if isinstance(n, N.Activation):
+            raise QnnError(f"node {n.name} ({n.fn}): an activation needs a quantizer after it to become integer "
+                           "thresholds; add a Quant node after it (Brevitas: a QuantIdentity after the activation, "
+                           "or QuantSigmoid/QuantTanh/QuantHardTanh)")
     return graph.with_nodes(nodes)
+
+
+def _check_monotonic(segment, quant, producer, level_fn, f, lo, hi) -> None:
+    """Refuse a segment whose quantized output is not non-decreasing on [lo, hi] because of a non-monotonic
+    activation (GELU, SiLU, ...); see the module docstring. ``level_fn``: int64 [..., C] -> levels [..., C]."""
+    turning = [(k, n) for k, n in enumerate(segment)
+               if isinstance(n, N.Activation) and turning_point(n.fn, n.alpha) is not None]
+    if not turning:
+        return
+    if len(turning) > 1:
+        raise QnnError(f"node {quant.name}: more than one non-monotonic activation before one quantizer "
+                       f"({', '.join(n.name for _, n in turning)}) is not supported")
+    k, act = turning[0]
+    z_star = np.float32(turning_point(act.fn, act.alpha))
+
+    def pre(a):
+        x = a * f
+        for n in segment[:k]:
+            x = apply_node(n, x)
+        return np.broadcast_to(x, a.shape)
+
+    rising = pre(hi[None])[0] >= pre(lo[None])[0]  # the pre-activation is monotonic in a, per channel
+    a_s = thresholds_for(lambda a: np.where(rising, pre(a) >= z_star, pre(a) <= z_star).astype(np.int64),
+                         lo, hi, 2)[:, 0]  # first a on the rising piece (hi + 1 if none)
+    at = lambda a: level_fn(np.clip(a, lo, hi)[None])[0]  # noqa: E731
+    has_fall, has_rise = a_s > lo, a_s <= hi
+    ok = ~has_fall | (at(lo) == at(a_s - 1))
+    ok &= ~(has_fall & has_rise) | (at(a_s - 1) <= at(a_s))
+    ok &= ~has_rise | (at(a_s) <= at(hi))
+    if not ok.all():
+        c = int(np.flatnonzero(~ok)[0])
+        dip = float(np.abs(apply_node(act, np.array([z_star], np.float32))[0]))
+        raise QnnError(f"node {act.name} ({act.fn}): its quantized output is not monotonic over the reachable "
+                       f"range of {producer.name} (channel {c}: the dip of {dip:.3f} below 0 reaches a level of "
+                       f"{quant.name} below the one at the low end), so thresholds cannot represent it; give "
+                       f"{quant.name} a scale above {2 * dip:.3f} (the dip then rounds to 0), or use a monotonic "
+                       "activation")
