@@ -57,6 +57,11 @@ def simulate_cocotb(rtl_dir: str | Path, graph: IntGraph, q: np.ndarray, *, simu
                        parameters={"MEM_DIR": str(Path(design.rtl_dir).resolve()) + "/"},
                        test_module="sim.tb.tb_network", build_dir=work_dir / f"build_{simulator}", config=cfg,
                        waves=waves)
+    if r.get("extra_words"):
+        from qnn.errors import CheckFailed
+
+        raise CheckFailed(f"RTL simulation ({simulator}) sent {len(r['extra_words'])} output words beyond the "
+                          f"{wpo} x {n} expected (drained with ready high after the last vector)")
     enc = design.out_encoding
     got1 = unpack_words(r["words_phase1"], design.out_elems, enc).reshape(n, -1)
     got2 = unpack_words(r["words_phase2"], design.out_elems, enc).reshape(m, -1)

@@ -4,7 +4,9 @@ Per cycle, at the falling edge it decides the input (valid with probability 1-ga
 and the output ready (probability 1-backpressure), then reads the settled handshake in ReadOnly to
 record which transfers the next rising edge makes.  A single coroutine is much faster than separate
 driver/monitor coroutines, which matters for long network runs.  Every transfer is stamped with its
-cycle number so that latency and throughput come out of the same log.
+cycle number so that latency and throughput come out of the same log.  After the expected words it keeps
+reading for ``drain`` cycles with ready high: a correct design stays silent, and any word it still sends is
+kept in ``extra_words`` for the testbench to fail on.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ class StreamLog:
     out_words: list[int] = field(default_factory=list)
     in_cycles: list[int] = field(default_factory=list)
     out_cycles: list[int] = field(default_factory=list)
+    extra_words: list[int] = field(default_factory=list)  # sent after the expected count (a bug)
     cycles: int = 0
 
 
@@ -36,8 +39,9 @@ async def start(dut, reset_cycles: int = 4) -> None:
 
 
 async def run_streams(dut, in_words: list[int], n_out: int, *, gap: float = 0.0, backpressure: float = 0.0,
-                      seed: int = 0, max_cycles: int | None = None, cycle0: int = 0) -> StreamLog:
-    """Send ``in_words``, collect ``n_out`` output words; raise if ``max_cycles`` pass first."""
+                      seed: int = 0, max_cycles: int | None = None, cycle0: int = 0, drain: int = 0) -> StreamLog:
+    """Send ``in_words``, collect ``n_out`` output words (raise if ``max_cycles`` pass first), then ``drain``
+    cycles with ready high that must bring no further word (``log.extra_words``)."""
     rng = random.Random(seed)
     log = StreamLog()
     limit = max_cycles if max_cycles is not None else 1000 + 200 * (len(in_words) + n_out)
@@ -62,6 +66,14 @@ async def run_streams(dut, in_words: list[int], n_out: int, *, gap: float = 0.0,
         if cycle - cycle0 > limit:
             raise TimeoutError(f"stream stalled: {i}/{n_in} input words sent, {len(log.out_words)}/{n_out} "
                                f"output words received after {cycle - cycle0} cycles")
+    for _ in range(drain):
+        await FallingEdge(dut.clk)
+        cycle += 1
+        dut.in_valid.value = 0
+        dut.out_ready.value = 1
+        await ReadOnly()
+        if dut.out_valid.value == 1:
+            log.extra_words.append(dut.out_data.value.to_unsigned())
     await FallingEdge(dut.clk)
     dut.in_valid.value = 0
     dut.out_ready.value = 0

@@ -3,8 +3,9 @@
 Phase 1 (exactness): every test vector, random input gaps and random output backpressure.
 Phase 2 (throughput): the first vectors again, back to back with no gaps and no backpressure; cycles
 per inference are measured in steady state (the second half of the frames) and latency on the first
-frame (empty pipeline: first input word accepted -> last output word).  The raw output words of both
-phases are returned; ``sim.network`` decodes and compares them.
+frame (empty pipeline: first input word accepted -> last output word).  After each phase the output is
+drained with ready high: any word beyond the expected count is returned in ``extra_words``.  The raw output
+words of both phases are returned; ``sim.network_cocotb`` decodes and compares them.
 """
 import cocotb
 
@@ -20,10 +21,11 @@ async def network_matches_golden(dut):
     await start(dut)
     words = [w for v in vectors for w in v]
     log1 = await run_streams(dut, words, wpo * len(vectors), gap=cfg["gap"], backpressure=cfg["backpressure"],
-                             seed=cfg["seed"], max_cycles=cfg["max_cycles"])
+                             seed=cfg["seed"], max_cycles=cfg["max_cycles"], drain=cfg.get("drain", 1000))
     m = cfg["throughput_vectors"]
     words2 = [w for v in vectors[:m] for w in v]
-    log2 = await run_streams(dut, words2, wpo * m, max_cycles=cfg["max_cycles"], cycle0=log1.cycles)
+    log2 = await run_streams(dut, words2, wpo * m, max_cycles=cfg["max_cycles"], cycle0=log1.cycles,
+                             drain=cfg.get("drain", 1000))
     done = [log2.out_cycles[(k + 1) * wpo - 1] for k in range(m)]
     half = m // 2
     steady = (done[-1] - done[half]) / (m - 1 - half) if m - 1 - half > 0 else None
@@ -34,4 +36,5 @@ async def network_matches_golden(dut):
         "latency_cycles": done[0] - log2.in_cycles[0],
         "cycles_per_inference": steady, "cycles_per_inference_all": overall,
         "frame_done_cycles": [d - log1.cycles for d in done],
+        "extra_words": log1.extra_words + log2.extra_words,
     })
