@@ -6,11 +6,10 @@ import shutil
 
 import pytest
 
-from hls.rtlgen.generate import RTL_DIR
 from hls.synth.devices import Device
 from hls.synth.flow import fit_problems, synthesize, synthesize_sources
 from hls.synth.report import fmax_from_log, pnr_failure, summarize
-from sim.cores import GRIDS, make_case
+from sim.cores import GRIDS, core_files, make_case
 
 needs_yosys = pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed")
 
@@ -18,7 +17,7 @@ needs_yosys = pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys no
 @needs_yosys
 def test_synthesize_one_core_ice40(tmp_path):
     case = make_case("mvu", GRIDS["mvu"][0], tmp_path)  # 2 PE x 3 SIMD, 4-bit x 3-bit, ROM from .mem
-    res = synthesize_sources([RTL_DIR / "qnn_mvu.v"], "qnn_mvu", "ice40", tmp_path / "synth", case.params)
+    res = synthesize_sources(core_files("qnn_mvu"), "qnn_mvu", "ice40", tmp_path / "synth", case.params)
     assert res["lut"] > 20 and res["ff"] > 20  # 6 multipliers, accumulators, counters
     assert res["dsp"] == 0
     assert sum(res["cell_types"].values()) == res["cells"]

@@ -18,7 +18,7 @@ from pathlib import Path
 from hls.rtlgen.design import load_design
 from hls.rtlgen.generate import RTL_DIR
 from hls.synth.devices import DEFAULT_DEVICE, DEVICES, Device, nextpnr_command, synth_command
-from hls.synth.report import cells_from_stat, fmax_from_log, pnr_failure, summarize
+from hls.synth.report import cells_from_stat, critical_path, fmax_from_log, pnr_failure, summarize
 from qnn.errors import QnnError
 from qnn.util.atomic import atomic_write_text
 
@@ -103,7 +103,7 @@ def place_and_route(rtl_dir: Path, design, dev: Device, out_dir: Path, freq_mhz:
     p = _run(args, out_dir, log, timeout)
     fmax = fmax_from_log(p.stdout)
     res = {"fmax_mhz": fmax, "pnr_s": round(time.perf_counter() - t0, 1), "pnr_command": shlex.join(args),
-           "shell_lut": shell["lut"], "shell_ff": shell["ff"]}
+           "shell_lut": shell["lut"], "shell_ff": shell["ff"], "critical_path": critical_path(p.stdout)}
     if p.returncode != 0 or fmax is None:
         res["fmax_mhz"] = None
         res["pnr"] = f"place and route failed on {dev.family} {dev.name}: {pnr_failure(p.stdout, dev.luts)} (log: {log})"
@@ -150,5 +150,29 @@ def synthesize(rtl_dir: str | Path, target: str, out_dir: str | Path, device: st
         report["pnr"] = "skipped: " + report["fit_message"]
     else:
         report["pnr"] = "skipped (pnr disabled)"
+    report.update(performance(design, report, rtl_dir))
     atomic_write_text(out_dir / f"synth_{target}.json", json.dumps(report, indent=2))
     return report
+
+
+def performance(design, report: dict, rtl_dir: Path) -> dict:
+    """Throughput, latency and MAC density from fmax, the ideal cycles per inference and (when a simulation
+    of the design has run: RUN/sim/<simulator>/result.json) its measured latency in cycles."""
+    cycles = design.ideal_cycles
+    macs = sum(ly["macs"] for ly in design.layers)
+    fmax = report.get("fmax_mhz")
+    lat = None
+    for sim in ("verilator", "icarus"):
+        f = rtl_dir.parent / "sim" / sim / "result.json"
+        if f.is_file():
+            try:
+                lat = json.loads(f.read_text()).get("latency_cycles")
+            except (OSError, ValueError):
+                lat = None
+            if lat:
+                break
+    per_cycle = macs / cycles if cycles else None
+    return {"cycles_per_inference": cycles, "macs_per_inference": macs, "latency_cycles": lat,
+            "inferences_per_s": fmax * 1e6 / cycles if fmax and cycles else None,
+            "latency_us": lat / fmax if fmax and lat else None,
+            "macs_per_cycle_per_klut": per_cycle / (report["lut"] / 1000) if per_cycle and report.get("lut") else None}

@@ -53,3 +53,40 @@ def fmax_from_log(text: str) -> float | None:
     """The last 'Max frequency for clock' line (nextpnr prints one after placement and after routing)."""
     hits = _FMAX.findall(text)
     return float(hits[-1][1]) if hits else None
+
+
+_CRIT_HEAD = re.compile(r"Critical path report for clock '?([^'\s]+)'? \(posedge -> posedge\)")
+_CRIT_CELL = re.compile(r"^Info:\s+[\d.]+\s+[\d.]+\s+(Source|Net)\s+(\S+)")
+_INSTANCE = re.compile(r"(?:^|\.)u_top\.(u_[A-Za-z0-9_]+)|^(u_[A-Za-z0-9_]+)\.")
+
+
+def _instance(name: str) -> str | None:
+    """The qnn_top core instance a nextpnr cell or net name lies in (``u_<stage>``), else None."""
+    m = _INSTANCE.search(name.replace("\\", ""))
+    return (m.group(1) or m.group(2)) if m else None
+
+
+def critical_path(text: str) -> dict | None:
+    """The last clock-to-clock critical path in a nextpnr log: its delay, start, end and the core instances
+    it runs through (in order), e.g. {"delay_ns": 6.1, "from": "u_Gemm_0_mvu", "to": "u_Gemm_0_mvu", ...}."""
+    lines = text.splitlines()
+    starts = [i for i, ln in enumerate(lines) if _CRIT_HEAD.search(ln)]
+    if not starts:
+        return None
+    names, total = [], None
+    for ln in lines[starts[-1] + 1:]:
+        m = _CRIT_CELL.match(ln)
+        if m:
+            names.append(m.group(2))
+            total = float(ln.split()[2])
+            continue
+        if not ln.startswith("Info:  ") or "logic," in ln or ln.strip() == "Info:":
+            break
+    insts = []
+    for n in names:
+        i = _instance(n)
+        if i and (not insts or insts[-1] != i):
+            insts.append(i)
+    where = insts or ["(shell)"]
+    return {"delay_ns": total, "from": where[0], "to": where[-1], "instances": insts,
+            "start": names[0] if names else None, "end": names[-1] if names else None}

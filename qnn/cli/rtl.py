@@ -127,6 +127,12 @@ def register(app: typer.Typer) -> None:
         fmax = f"{rep['fmax_mhz']:.1f} MHz" if rep.get("fmax_mhz") else "n/a"
         con.print(f"{target} {rep['device']}: LUT {rep['lut']}, FF {rep['ff']}, BRAM {rep['bram']:g}, "
                   f"DSP {rep['dsp']}, LUTRAM {rep['lutram']}, carry {rep['carry']}; fmax {fmax}")
+        if rep.get("inferences_per_s"):
+            cp = rep.get("critical_path") or {}
+            lat = f", latency {rep['latency_us']:.2f} us" if rep.get("latency_us") else ""
+            con.print(f"{rep['inferences_per_s']:,.0f} inferences/s ({rep['cycles_per_inference']} cycles/inference){lat}; "
+                      f"{rep['macs_per_cycle_per_klut']:.1f} MACs/cycle per 1k LUT; critical path "
+                      f"{cp.get('delay_ns')} ns through {' -> '.join(cp.get('instances') or [cp.get('from', '?')])}")
         con.print(f"{rep['fit_message']}; place and route: {rep.get('pnr')}")
         con.print(f"report: {r.synth_dir / target / f'synth_{target}.json'}")
         if not rep["fits"]:

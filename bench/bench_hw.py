@@ -1,0 +1,255 @@
+"""Hardware benchmark (issue 14): the RTL before and after the pipelined cores, side by side.
+
+    .venv/bin/python bench/bench_hw.py [--phase before,after,cores] [--only NAME,...] [--vectors N] [--quick]
+
+Models are trained 1 epoch on the embedded MNIST data (hardware cost hardly depends on accuracy) and kept
+under bench/runs/hw/.  For every design (a model at a folding, a device):
+- before: the generator and cores of commit BEFORE (``git archive``), Yosys + nextpnr on the same device;
+- after: `qnn rtl RUN --target-cycles T`, `qnn sim RUN` on Verilator (random gaps and backpressure) and
+  Icarus, `qnn synth RUN --target F --device D --freq MHz`: LUT/FF/BRAM/DSP, fmax, inferences/s;
+- cores: each core alone (a few sizes) through Yosys + nextpnr on ECP5 85k, so a regression shows per core.
+Results: bench/results/hw.json and hw.md.  Finished entries are kept; rerunning resumes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qnn.cli import main as qnn  # noqa: E402
+from qnn.util.atomic import atomic_write_text  # noqa: E402
+
+BEFORE = "43033b8d8a00eb311b003f0b8a04fce69b1a40ac"  # main before issue 14
+RUNS = ROOT / "bench" / "runs" / "hw"
+RESULTS = ROOT / "bench" / "results"
+MODELS = {  # name -> qnn train arguments (1 epoch)
+    "tfc-w2a2": ["--model", "tfc", "-w", "2", "-a", "2"],
+    "tfc-w1a1": ["--model", "tfc", "-w", "1", "-a", "1"],
+    "cnn-w4a4": ["--model", "cnn", "-w", "4", "-a", "4"],
+    "mlp-w2a2": ["--model", "mlp", "--hidden", "32,32", "-w", "2", "-a", "2"],  # the `make demo` network
+}
+# design -> model, target cycles per inference, family, device, nextpnr goal (MHz)
+DESIGNS = {
+    "tfc-w2a2-784": ("tfc-w2a2", 784, "ecp5", "85k", 150),
+    "cnn-w4a4": ("cnn-w4a4", None, "ecp5", "85k", 125),
+    "tfc-w1a1-98": ("tfc-w1a1", 98, "ecp5", "85k", 150),
+    "mlp-w2a2-1568": ("mlp-w2a2", 1568, "ice40", "up5k", 50),
+}
+_GEN_BEFORE = """
+import sys; sys.path[:0] = [{src!r}, {root!r}]
+from pathlib import Path
+from qnn.run import Run
+from hls.rtlgen import generate_rtl
+generate_rtl(Run(Path({run!r})).graph(), Path({out!r}), None, {tc!r})
+"""
+
+
+def ensure_model(name: str) -> Path:
+    run = RUNS / name
+    if not (run / "ir" / "graph.json").is_file():
+        assert qnn(["train", str(run), *MODELS[name], "--epochs", "1", "--quiet", "--force"]) == 0
+        assert qnn(["export", str(run)]) == 0
+    return run
+
+
+def generate_before(design: str) -> Path:
+    """qnn_top + cores as commit BEFORE generated them, in bench/runs/hw/before/<design>/rtl."""
+    model, tc, *_ = DESIGNS[design]
+    out = RUNS / "before" / design / "rtl"
+    if (out / "design.json").is_file():
+        return out
+    with tempfile.TemporaryDirectory() as tmp:
+        arch = subprocess.run(["git", "-C", str(ROOT), "archive", BEFORE, "hls"], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=arch, check=True)
+        code = _GEN_BEFORE.format(src=tmp, root=str(ROOT), run=str(ensure_model(model)), out=str(out), tc=tc)
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+    return out
+
+
+def synth_dir(rtl_dir: Path, family: str, device: str, freq: float, out_dir: Path) -> dict:
+    from hls.synth import synthesize
+
+    t0 = time.perf_counter()
+    rep = synthesize(rtl_dir, family, out_dir, device=device, freq_mhz=freq)
+    rep.pop("cell_types", None)
+    rep["wall_s"] = round(time.perf_counter() - t0, 1)
+    return rep
+
+
+def design_run(design: str) -> Path:
+    """A run folder of its own per design (a copy of the model's run without its hardware outputs)."""
+    model = DESIGNS[design][0]
+    src, dst = ensure_model(model), RUNS / "after" / design
+    if not (dst / "ir" / "graph.json").is_file():
+        shutil.copytree(src, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns("rtl", "sim", "synth", "hls"))
+    return dst
+
+
+def _sim(run: Path, simulator: str, n: int) -> dict:
+    cmd = ["sim", str(run), "--simulator", simulator, "--vectors", str(n)]
+    rc = qnn(cmd)
+    r = json.loads((run / "sim" / simulator / "result.json").read_text())
+    keep = ("vectors", "exact", "throughput_exact", "latency_cycles", "cycles_per_inference", "ideal_cycles",
+            "efficiency", "gap", "backpressure")
+    return {"command": "qnn " + " ".join(cmd), "rc": rc, **{k: r.get(k) for k in keep}}
+
+
+def after(design: str, vectors: int) -> dict:
+    """The current generator and cores: rtl, Verilator + Icarus bit-exactness, synthesis."""
+    model, tc, family, device, freq = DESIGNS[design]
+    run = design_run(design)
+    cmd = ["rtl", str(run)] + (["--target-cycles", str(tc)] if tc else [])
+    assert qnn(cmd) == 0
+    d = json.loads((run / "rtl" / "design.json").read_text())
+    res = {"rtl_command": "qnn " + " ".join(cmd), "folding": d["folding"], "ideal_cycles": d["ideal_cycles"],
+           "design": d["layers"]}
+    res["verilator"] = _sim(run, "verilator", vectors)
+    res["icarus"] = _sim(run, "icarus", max(10, vectors // 10))
+    scmd = ["synth", str(run), "--target", family, "--device", device, "--freq", str(freq)]
+    rc = qnn(scmd)
+    rep = json.loads((run / "synth" / family / f"synth_{family}.json").read_text())
+    rep.pop("cell_types", None)
+    res["synth"] = {"command": "qnn " + " ".join(scmd), "rc": rc, **rep}
+    return res
+
+
+# each core alone, a few sizes (sim/cores.py parameter names; ROM contents random)
+CORE_SIZES = {
+    "mvu-tfc0-w2a8": ("mvu", {"N_IN": 784, "N_OUT": 64, "PE": 4, "SIMD": 16, "IN_BITS": 8, "IN_MODE": 0, "W_BITS": 2,
+                              "W_MODE": 1}),
+    "mvu-64x64-w2a2": ("mvu", {"N_IN": 64, "N_OUT": 64, "PE": 1, "SIMD": 8, "IN_BITS": 2, "IN_MODE": 0, "W_BITS": 2,
+                               "W_MODE": 1}),
+    "mvu-tfc0-xnor": ("mvu", {"N_IN": 784, "N_OUT": 64, "PE": 32, "SIMD": 16, "IN_BITS": 1, "IN_MODE": 2, "W_BITS": 1,
+                              "W_MODE": 2}),
+    "mvu-conv-w4a4": ("mvu", {"N_IN": 144, "N_OUT": 32, "PE": 4, "SIMD": 16, "IN_BITS": 4, "IN_MODE": 0, "W_BITS": 4,
+                              "W_MODE": 1}),
+    "thresh-pe4-nt3": ("thresh", {"PE": 4, "NF": 16, "NT": 3, "IN_BITS": 18, "OUT": "uint"}),
+    "thresh-pe8-nt15": ("thresh", {"PE": 8, "NF": 4, "NT": 15, "IN_BITS": 16, "OUT": "uint"}),
+    "width_conv-4to8": ("width_conv", {"IN_N": 4, "OUT_N": 8, "EW": 2}),
+    "width_conv-16to1": ("width_conv", {"IN_N": 16, "OUT_N": 1, "EW": 4}),
+    "fifo-16x64": ("fifo", {"WIDTH": 16, "DEPTH": 64}),
+    "swu-28x28-3x3": ("swu", {"IFM_H": 28, "IFM_W": 28, "C": 1, "SIMD": 1, "K_H": 3, "K_W": 3, "S_H": 1, "S_W": 1,
+                              "P_T": 1, "P_L": 1, "P_B": 1, "P_R": 1, "EW": 8}),
+    "maxpool-28x28-c16": ("maxpool", {"IFM_H": 28, "IFM_W": 28, "C": 16, "PE": 8, "K_H": 2, "K_W": 2, "EW": 4,
+                                      "SIGNED": 0}),
+}
+
+
+def core_fmax(name: str, rtl_src: Path, work: Path, freq: float = 150) -> dict:
+    """One core instance as qnn_top, behind the serial shell, through Yosys + nextpnr-ecp5 (85k)."""
+    from hls.rtlgen.design import Design
+    from hls.rtlgen.encoding import Encoding
+    from hls.rtlgen.top import Stage, write_top
+    from hls.synth.devices import DEVICES
+    from hls.synth.flow import place_and_route, synthesize_sources
+    from sim.cores import DEPENDS, MODULES, make_case
+
+    core, params = CORE_SIZES[name]
+    work.mkdir(parents=True, exist_ok=True)
+    case = make_case(core, params, work, seed=1, frames=1)
+    vparams = {k: (("file", Path(v).name) if isinstance(v, str) else v) for k, v in case.params.items()}
+    mod = case.module
+    files = [*DEPENDS.get(mod, []), mod] if (rtl_src / "qnn_obuf.v").is_file() else [mod]
+    files = sorted(set(files) | {"qnn_fifo"}, key=lambda f: f != "qnn_fifo")
+    for f in files:
+        shutil.copyfile(rtl_src / f"{f}.v", work / f"{f}.v")
+    in_w = max(int(w).bit_length() for w in case.in_words) or 1
+    out_w = max(int(w).bit_length() for w in case.out_words) or 1
+    widths = _port_widths(mod, case.params, in_w, out_w)
+    st = Stage(mod, mod, vparams, 1, 1, Encoding(widths[0], 0), Encoding(widths[1], 0))
+    (work / "qnn_top.v").write_text(write_top([st], f"core {name}"))
+    srcs = [f"{f}.v" for f in files] + ["qnn_top.v"]
+    d = Design(rtl_dir=str(work), top="qnn_top", sources=srcs, in_elems=1, in_enc={"bits": widths[0], "mode": 0},
+               in_len=1, out_elems=1, out_enc={"bits": widths[1], "mode": 0}, out_len=1, folding={}, layers=[])
+    res = synthesize_sources([work / s for s in srcs], "qnn_top", "ecp5", work / "synth", cwd=work)
+    pnr = place_and_route(work, d, DEVICES["85k"], work / "synth", freq, 3600)
+    return {"core": MODULES[core], "params": {k: v for k, v in params.items()},
+            **{k: res[k] for k in ("lut", "ff", "bram", "dsp", "lutram", "carry")},
+            "fmax_mhz": pnr.get("fmax_mhz"), "critical_path": pnr.get("critical_path"), "pnr": pnr.get("pnr")}
+
+
+def _port_widths(module: str, p: dict, in_w: int, out_w: int) -> tuple[int, int]:
+    """in_data / out_data widths of a core from its parameters."""
+    if module == "qnn_mvu":
+        return p["SIMD"] * p["IN_BITS"], p["PE"] * p["ACC_BITS"]
+    if module == "qnn_thresh":
+        return p["PE"] * p["IN_BITS"], p["PE"] * p["OUT_BITS"]
+    if module == "qnn_width_conv":
+        return p["IN_N"] * p["EW"], p["OUT_N"] * p["EW"]
+    if module == "qnn_fifo":
+        return p["WIDTH"], p["WIDTH"]
+    if module == "qnn_swu":
+        return p["SIMD"] * p["EW"], p["SIMD"] * p["EW"]
+    if module == "qnn_maxpool":
+        return p["PE"] * p["EW"], p["PE"] * p["EW"]
+    return in_w, out_w
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--phase", default="before,after,cores")
+    ap.add_argument("--only", default="", help="comma-separated design names")
+    ap.add_argument("--vectors", type=int, default=1000, help="Verilator vectors per design (Icarus: a tenth)")
+    ap.add_argument("--only-cores", default="", help="comma-separated core sizes (CORE_SIZES)")
+    ap.add_argument("--redo", action="store_true", help="recompute finished entries")
+    args = ap.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    res_path = RESULTS / "hw.json"
+    out = json.loads(res_path.read_text()) if res_path.is_file() else {}
+    out.setdefault("before_commit", BEFORE)
+    out.setdefault("designs", {})
+    out.setdefault("cores", {})
+    names = [n for n in DESIGNS if not args.only or n in args.only.split(",")]
+    phases = args.phase.split(",")
+
+    def save():
+        out["updated"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        atomic_write_text(res_path, json.dumps(out, indent=2))
+        try:
+            from bench_hw_report import markdown
+        except ImportError:
+            return
+        atomic_write_text(RESULTS / "hw.md", markdown(out))
+
+    for name in names:
+        model, tc, family, device, freq = DESIGNS[name]
+        entry = out["designs"].setdefault(name, {"model": model, "target_cycles": tc, "family": family,
+                                                  "device": device, "freq_goal_mhz": freq})
+        if "before" in phases and (args.redo or "before" not in entry):
+            rtl = generate_before(name)
+            print(f"== {name}: before ({BEFORE[:7]}), {family} {device}", flush=True)
+            entry["before"] = synth_dir(rtl, family, device, freq, rtl.parent / "synth")
+            entry["before"]["design"] = json.loads((rtl / "design.json").read_text())["layers"]
+            save()
+        if "after" in phases and (args.redo or "after" not in entry):
+            print(f"== {name}: after, {family} {device}", flush=True)
+            entry["after"] = after(name, args.vectors)
+            save()
+    if "cores" in phases:
+        with tempfile.TemporaryDirectory() as tmp:
+            arch = subprocess.run(["git", "-C", str(ROOT), "archive", BEFORE, "hls/rtl"], check=True,
+                                  capture_output=True).stdout
+            subprocess.run(["tar", "-x", "-C", tmp], input=arch, check=True)
+            for cname in CORE_SIZES:
+                if args.only_cores and cname not in args.only_cores.split(","):
+                    continue
+                row = out["cores"].setdefault(cname, {})
+                for label, src in (("before", Path(tmp) / "hls" / "rtl"), ("after", ROOT / "hls" / "rtl")):
+                    if args.redo or label not in row:
+                        print(f"== core {cname}: {label}", flush=True)
+                        row[label] = core_fmax(cname, src, RUNS / "cores" / label / cname)
+                        save()
+    out["finished"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    save()
+
+
+if __name__ == "__main__":
+    main()
