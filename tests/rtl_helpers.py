@@ -44,3 +44,66 @@ def random_inputs(graph, n: int, seed: int = 0) -> np.ndarray:
 
     x = np.random.default_rng(seed).random((n, *graph.input_shape), dtype=np.float32)
     return quantize_input(graph, x)
+
+
+def corrupt_weight(rtl_dir: Path, design, graph, q: np.ndarray, layer: int) -> dict:
+    """Flip the top bit of one weight of matrix layer ``layer`` in its generated ROM (``<name>_weights.mem``).
+
+    The weight (output channel o, input i) is the first one whose change alters the network's output on some
+    vector of ``q`` (found by running the golden model with the corrupted weight), so the simulation must fail
+    and the layer probe must find it; when no weight does (thresholds far from every accumulator), the first
+    that alters the layer's own output (found with ``trace``).  Returns the layer name, o, i, ``vector``: the
+    first vector whose network output changes (None if none), ``layer_vector``: the first whose layer output
+    changes, and that vector's layer output with the corrupted weight (``layer_out``) and without
+    (``golden_out``)."""
+    import dataclasses
+
+    from hls.rtlgen.encoding import Encoding
+    from hls.rtlgen.memfile import mvu_weight_fields
+    from qnn.golden.execute import apply_node, run_integer
+
+    ly = design.layers[layer]
+    body = list(graph.body)
+    k = next(j for j, n in enumerate(body) if n.name == ly["name"])
+    node = body[k]
+    w = node.weight.reshape(node.weight.shape[0], -1)
+    enc = Encoding.for_type(node.weight_type)
+    x = q
+    for n in body[:k]:
+        x = apply_node(n, x)
+    ref = run_integer(graph, q).reshape(len(q), -1)
+    dense = x[0].size == w.shape[1]
+    gold = apply_node(node, x)
+    found = fallback = None
+    for i in (np.flatnonzero(x.reshape(len(q), -1).any(axis=0)) if dense else range(w.shape[1])):
+        for o in range(w.shape[0]):
+            w2 = w.copy()
+            w2[o, i] = enc.decode(enc.encode(w2[o, i]) ^ (1 << (enc.bits - 1)))
+            layer_out = y = apply_node(dataclasses.replace(node, weight=w2.reshape(node.weight.shape)), x)
+            lv = np.flatnonzero((layer_out != gold).reshape(len(q), -1).any(axis=1))
+            if not len(lv):
+                continue
+            for n in body[k + 1:]:
+                y = apply_node(n, y)
+            changed = np.flatnonzero((y.reshape(len(q), -1) != ref).any(axis=1))
+            cand = int(o), int(i), int(changed[0]) if len(changed) else None, int(lv[0]), layer_out
+            fallback = fallback or cand
+            if len(changed):
+                found = cand
+                break
+        if found:
+            break
+    found = found or fallback
+    if found is None:
+        raise AssertionError("no single-weight corruption changes the layer's output")
+    o, i, v, lv, layer_out = found
+    fields = mvu_weight_fields(np.arange(w.size).reshape(w.shape), ly["pe"], ly["simd"])
+    word, field = (int(a[0]) for a in np.nonzero(fields == o * w.shape[1] + i))
+    rom = Path(rtl_dir) / f"{ly['name']}_weights.mem"
+    lines = rom.read_text().split()
+    bit = field * enc.bits + enc.bits - 1
+    lines[word] = format(int(lines[word], 16) ^ (1 << bit), f"0{len(lines[word])}x")
+    rom.write_text("\n".join(lines) + "\n")
+    at = v if v is not None else lv
+    return {"layer": ly["name"], "o": o, "i": i, "vector": v, "layer_vector": lv, "layer_out": layer_out[at],
+            "golden_out": gold[at]}
