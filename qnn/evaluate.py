@@ -13,6 +13,7 @@ import numpy as np
 from qnn.checks import check_logits, compare_logits, tail_tolerance
 from qnn.errors import CheckFailed
 from qnn.golden import predict
+from qnn.ir.qonnx.inputs import round_to_grid
 from qnn.metrics.classification import classification_report
 from qnn.metrics.plots import plot_confusion
 from qnn.run import Run
@@ -33,18 +34,24 @@ def _checked(res: dict, key: str, failures: list, *args, **kw) -> None:
 
 
 def qonnx_logits(onnx_path, x: np.ndarray, input_layout: str) -> np.ndarray:
-    """The format's reference executor (qonnx ``execute_onnx``), one vector at a time as the file's batch is 1."""
+    """The format's reference executor (qonnx ``execute_onnx``), one vector at a time as the file's batch is 1.
+
+    A final Softmax is left out (its input is returned), as the IR drops it: both then give logits."""
     from qonnx.core.onnx_exec import execute_onnx
 
     from qnn.ir.from_qonnx import load_qonnx
 
     model = load_qonnx(onnx_path)
     iname, oname = model.graph.input[0].name, model.graph.output[0].name
+    last = model.find_producer(oname)
+    if last is not None and last.op_type == "Softmax":
+        oname = last.input[0]
     shape = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
     if input_layout == "NHWC" and x.ndim == 4 and list(x.shape[1:]) != shape[1:]:
         x = x.transpose(0, 2, 3, 1)
     x = x.reshape(len(x), *shape[1:]).astype(np.float32)
-    return np.concatenate([execute_onnx(model, {iname: x[i : i + 1]})[oname].reshape(1, -1) for i in range(len(x))])
+    return np.concatenate([execute_onnx(model, {iname: x[i : i + 1]}, True)[oname].reshape(1, -1)
+                           for i in range(len(x))])
 
 
 def evaluate_run(run: Run, split: str = "test", data_dir=None, limit: int | None = None, plots: bool = True,
@@ -74,10 +81,11 @@ def evaluate_run(run: Run, split: str = "test", data_dir=None, limit: int | None
         res["golden_speedup"] = res["brevitas_seconds"] / max(res["golden_seconds"], 1e-9)
     elif qonnx_vectors and run.onnx.is_file():  # imported model: the format's own executor is the reference
         n = min(qonnx_vectors, len(ds))
-        ref = qonnx_logits(run.onnx, ds.x[:n], graph.input_layout)
+        x_grid = round_to_grid(graph.meta, ds.x[:n])  # a float input: both on the input type's grid
+        ref = qonnx_logits(run.onnx, x_grid, graph.input_layout)
         res["qonnx"] = classification_report(ds.y[:n], ref.argmax(1), ds.classes)
-        _checked(res, "golden_vs_qonnx", failures, g_logits[:n], ref, "qonnx execution", tail_tolerance(graph),
-                 where="test vectors")
+        _checked(res, "golden_vs_qonnx", failures, predict(graph, x_grid)[1], ref, "qonnx execution",
+                 tail_tolerance(graph), where="test vectors")
     if (run.path / FLOAT_CHECKPOINT).is_file():
         fmodel = load_model(run, FLOAT_CHECKPOINT)
         res["float"] = classification_report(ds.y, predict_logits(fmodel, ds.x).argmax(1), ds.classes)
@@ -134,5 +142,6 @@ def export_run(run: Run, check: int = 512):
 def check_qonnx(graph, onnx_path, x: np.ndarray) -> dict:
     """Golden vs qonnx's execution of ``onnx_path`` on ``x``: exact, or within float32 rounding of a
     non-power-of-two float tail with identical argmax (``qnn.checks``); raises CheckFailed otherwise."""
+    x = round_to_grid(graph.meta, x)  # a float input: on its input type's grid (qnn.ir.qonnx.inputs)
     ref = qonnx_logits(onnx_path, x, graph.input_layout)
     return check_logits(predict(graph, x)[1], ref, "qonnx execution", tail_tolerance(graph))

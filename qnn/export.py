@@ -34,9 +34,10 @@ def export_qonnx(model: torch.nn.Module, spec: ModelSpec, path: str | Path) -> P
     return path
 
 
-def graph_from_qonnx(path: str | Path, input_layout: str | None = None) -> IntGraph:
-    """Read, clean and streamline a QONNX file into an integer-only IR graph."""
-    return streamline(read_qonnx(load_qonnx(path), input_layout))
+def graph_from_qonnx(path: str | Path, input_layout: str | None = None, input_type: str | None = None) -> IntGraph:
+    """Read, clean and streamline a QONNX file into an integer-only IR graph (``input_type``: hls4ml syntax, for a
+    float input the model does not quantize itself; see ``qnn.ir.qonnx.inputs``)."""
+    return streamline(read_qonnx(load_qonnx(path), input_layout, input_type))
 
 
 def export_qonnx_file(model: torch.nn.Module, spec: ModelSpec, path: str | Path) -> IntGraph:

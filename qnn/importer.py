@@ -20,16 +20,19 @@ DATASETS = ("mnist", "kws", "none")
 
 
 def import_model(onnx_path: str | Path, run_dir: str | Path, dataset: str = "none", data_dir: str | None = None,
-                 input_layout: str | None = None, force: bool = False, check: int = 64) -> Run:
-    """``check``: vectors (the dataset's first test vectors, else random inputs) on which golden must equal qonnx's
-    execution of the file before the run is written (``CheckFailed`` otherwise; 0 = no check)."""
+                 input_layout: str | None = None, force: bool = False, check: int = 64,
+                 input_type: str | None = None) -> Run:
+    """``check``: vectors (the dataset's first test vectors, else random inputs of the input type) on which golden
+    must equal qonnx's execution of the file before the run is written (``CheckFailed`` otherwise; 0 = no check).
+    ``input_type``: hls4ml syntax (``fixed<16,6>``) for a float input; the run's IR records the type used
+    (``graph.meta["input_type"]``, see ``qnn.ir.qonnx.inputs``)."""
     onnx_path = Path(onnx_path)
     if dataset not in DATASETS:
         raise QnnError(f"unknown dataset {dataset!r}: choose one of {', '.join(DATASETS)}")
     run = Run(run_dir)
     if run.config_file.is_file() and not force:
         raise QnnError(f"run {run.path} already exists: choose another name or pass --force to replace its model")
-    graph = graph_from_qonnx(onnx_path, input_layout)  # validates everything before anything is written
+    graph = graph_from_qonnx(onnx_path, input_layout, input_type)  # validates everything before anything is written
     if dataset != "none":
         _check_dataset_fits(graph, dataset, data_dir)
     if check:
@@ -46,7 +49,8 @@ def import_model(onnx_path: str | Path, run_dir: str | Path, dataset: str = "non
     run.write_config({
         "dataset": {"name": dataset, "data_dir": data_dir, "options": {}},
         "model": None,
-        "imported": {"source": str(onnx_path.resolve()), "input_layout": graph.input_layout},
+        "imported": {"source": str(onnx_path.resolve()), "input_layout": graph.input_layout,
+                     "input_type": graph.meta.get("input_type")},
     })
     if check:
         run.update_metrics(import_check=agree)
@@ -54,13 +58,12 @@ def import_model(onnx_path: str | Path, run_dir: str | Path, dataset: str = "non
 
 
 def _check_inputs(graph, dataset: str, data_dir, n: int):
-    import numpy as np
-
     from qnn.data import load_dataset
+    from qnn.ir.qonnx.inputs import random_inputs
 
     if dataset != "none":
         return load_dataset(dataset, "test", data_dir).subset(n).x
-    return np.random.default_rng(0).random((n, *graph.input_shape), dtype=np.float32)
+    return random_inputs(graph.meta, graph.input_shape, n)
 
 
 def _check_dataset_fits(graph, dataset: str, data_dir) -> None:

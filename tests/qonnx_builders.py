@@ -52,11 +52,35 @@ class GraphBuilder:
                                                 self.const(r.normal(0, 1, c)), self.const(r.uniform(0.5, 3, c))],
                          epsilon=1e-5)
 
-    def build(self, out: str, out_shape, path) -> str:
-        g = helper.make_graph(self.nodes, "g", [helper.make_tensor_value_info("inp", TensorProto.FLOAT, self.in_shape)],
+    def int_const(self, value) -> str:
+        """An int64 initializer (shapes, axes, indices)."""
+        name = self._name("c")
+        self.inits.append(numpy_helper.from_array(np.asarray(value, dtype=np.int64), name))
+        return name
+
+    def build(self, out: str, out_shape, path, opset: int = 13, legacy_domain: str | None = None,
+              inits_as_inputs: bool = False, annotation: str | None = None) -> str:
+        """Write the model. ``legacy_domain``: custom ops in that domain with no opset import for it (as the old
+        Brevitas/FINN exporters wrote them); ``inits_as_inputs``: every initializer also listed as a graph input
+        (ONNX IR < 4 style); ``annotation``: a ``finn_datatype`` quantization annotation on the input."""
+        inputs = [helper.make_tensor_value_info("inp", TensorProto.FLOAT, self.in_shape)]
+        if inits_as_inputs:
+            inputs += [helper.make_tensor_value_info(i.name, i.data_type, list(i.dims)) for i in self.inits]
+        g = helper.make_graph(self.nodes, "g", inputs,
                               [helper.make_tensor_value_info(out, TensorProto.FLOAT, list(out_shape))], self.inits)
-        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid(QONNX_DOMAIN, 1)])
-        m.ir_version = 8
+        if annotation is not None:
+            qa = onnx.TensorAnnotation(tensor_name="inp")
+            qa.quant_parameter_tensor_names.append(onnx.StringStringEntryProto(key="finn_datatype", value=annotation))
+            g.quantization_annotation.append(qa)
+        opsets = [helper.make_opsetid("", opset)]
+        if legacy_domain is not None:
+            for n in g.node:
+                if n.domain == QONNX_DOMAIN:
+                    n.domain = legacy_domain
+        else:
+            opsets.append(helper.make_opsetid(QONNX_DOMAIN, 1))
+        m = helper.make_model(g, opset_imports=opsets)
+        m.ir_version = 3 if inits_as_inputs else 8
         onnx.save(m, str(path))
         return str(path)
 

@@ -19,12 +19,22 @@ def register(app: typer.Typer) -> None:
         input_layout: str = typer.Option(None, help="NCHW or NHWC, for a 4D input whose layout the graph leaves open"),
         force: bool = typer.Option(False, help="replace the model of an existing run"),
         check: int = typer.Option(64, help="vectors on which golden must equal qonnx's execution (0 = skip)"),
+        input_type: str = typer.Option(None, help="type of a float input, hls4ml syntax: fixed<16,6> (default), "
+                                       "ufixed<8,0>, int<8>, uint<8>"),
     ) -> None:
         """Import a QONNX model: check it, streamline it into the integer IR, create the run."""
         from qnn.importer import import_model
 
-        run = import_model(model, name, dataset, str(data_dir) if data_dir else None, input_layout, force, check)
+        run = import_model(model, name, dataset, str(data_dir) if data_dir else None, input_layout, force, check,
+                           input_type)
         g = run.graph()
+        t = g.meta.get("input_type")
+        if t and t["source"] == "default":
+            console.print(f"notice: the model input is float and not annotated: using hls4ml's default input type "
+                          f"{t['spec']} (give another with --input-type)", soft_wrap=True)
+        elif t:
+            how = "finn_datatype annotation" if t["source"] == "annotation" else "--input-type"
+            console.print(f"input type {t['spec']} ({how})", soft_wrap=True)
         console.print(f"imported {model} -> {run.path}\n{g.summary()}")
         if check:
             a = run.metrics["import_check"]

@@ -52,7 +52,8 @@ class GraphView:
         qt = quant_type(p, bits)
         q = np.clip(np.round(x.astype(np.float32) / scale + zp), qt.min, qt.max) - zp
         if not np.all(q == np.round(q)):
-            raise QnnError(f"node {display_name(p)}: non-integer zero point on weights is not supported")
+            raise QnnError(f"node {display_name(p)}: non-integer zero point on weights is not supported; "
+                           "quantize the weights with an integer zero point (e.g. symmetric, zero point 0)")
         return q.astype(np.int64), scale, qt
 
     @staticmethod
@@ -71,7 +72,7 @@ def quant_type(node, bits: float) -> QType:
     """The QType of a QONNX ``Quant`` node with that bit width (refusing what the IR cannot round the same way)."""
     a = GraphView.attrs(node)
     if bits != int(bits) or not 1 <= bits <= 32:
-        raise QnnError(f"node {display_name(node)}: bit width {bits} is not an integer in 1..32")
+        raise QnnError(f"node {display_name(node)}: bit width {bits} is not an integer in 1..32; quantize to 1..32 bits")
     rounding = a.get("rounding_mode", b"ROUND")
     rounding = rounding.decode() if isinstance(rounding, bytes) else rounding
     if rounding.upper() not in ("ROUND", "ROUND_TO_EVEN", "HALF_EVEN"):
@@ -94,4 +95,4 @@ def per_channel(scale: np.ndarray, axis: int, ndim: int, what: str, node) -> np.
         return s.reshape(shape).reshape(-1)
     except ValueError:
         raise QnnError(f"node {display_name(node)}: {what} scale of shape {list(s.shape)} is not per-tensor or "
-                       "per-channel") from None
+                       "per-channel; quantize it with one scale per tensor or per channel") from None

@@ -49,7 +49,8 @@ def modernize(proto: onnx.ModelProto) -> onnx.ModelProto:
     """Legacy exporter conventions -> what qonnx's cleanup and onnx.checker expect (in place).
 
     Custom ops in a legacy domain move to qonnx's domain; every domain used gets an opset import; a file with no
-    default opset gets opset 9 (what those exporters wrote); initializers listed as graph inputs stop being inputs.
+    default opset gets opset 9 (what those exporters wrote); initializers listed as graph inputs stop being inputs;
+    a dynamic batch dimension becomes 1 (so that dynamic flatten chains fold to constant shapes).
     """
     g = proto.graph
     for n in g.node:
@@ -57,14 +58,19 @@ def modernize(proto: onnx.ModelProto) -> onnx.ModelProto:
             n.domain = QONNX_DOMAIN
         if n.name and not n.doc_string:  # cleanup renames nodes: keep the user's names for error messages
             n.doc_string = ORIG_NAME + n.name
-    have = {o.domain for o in proto.opset_import}
-    if "" not in have and "ai.onnx" not in have:
-        proto.opset_import.append(onnx.helper.make_opsetid("", 9))
-    for d in sorted({n.domain for n in g.node if n.domain not in ("", "ai.onnx")} - have):
-        proto.opset_import.append(onnx.helper.make_opsetid(d, 1))
-    if proto.ir_version < 3:
-        proto.ir_version = 3
+    have = {o.domain: o.version for o in proto.opset_import}
+    default = [(d, v) for d, v in have.items() if d in ("", "ai.onnx")] or [("", 9)]
+    ops = default + [(d, v) for d, v in have.items() if d not in ("", "ai.onnx")]  # qonnx runs with opset_import[0]
+    ops += [(d, 1) for d in sorted({n.domain for n in g.node} - set(have) - {"", "ai.onnx"})]
+    del proto.opset_import[:]
+    proto.opset_import.extend(onnx.helper.make_opsetid(d, v) for d, v in ops)
     inits = {i.name for i in g.initializer}
+    for vi in [i for i in g.input if i.name not in inits] + list(g.output):  # a dynamic batch is 1 here
+        dims = vi.type.tensor_type.shape.dim
+        if len(dims) and not dims[0].HasField("dim_value"):
+            dims[0].dim_value = 1
+    if proto.ir_version < 4:  # initializers stop being graph inputs below, which IR version 4 allows
+        proto.ir_version = 4
     keep = [i for i in g.input if i.name not in inits]
     if len(keep) != len(g.input):
         del g.input[:]

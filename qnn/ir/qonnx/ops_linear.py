@@ -27,15 +27,15 @@ def dense(w: Walk, node) -> None:
     op, a = node.op_type, w.attrs(node)
     w.need_int(node)
     if np.asarray(w.scale).size != 1:
-        raise UnsupportedOp(f"node {display_name(node)}: a per-channel activation scale before {op} is not supported")
+        raise UnsupportedOp(f"node {display_name(node)}: a per-channel activation scale before {op} is not "
+                            "supported; quantize its input with one scale per tensor")
     if len(w.shape) != 1:
         raise UnsupportedOp(f"node {display_name(node)}: {op} on a tensor of shape {list(w.shape)}; flatten it first")
-    if op == "Gemm" and a.get("transA", 0):
-        raise UnsupportedOp(f"node {display_name(node)}: Gemm with transA=1 on an activation is not a dense layer "
-                            "(the batch would be mixed); export it with transA=0")
-    if op == "Gemm" and (a.get("alpha", 1.0) != 1.0 or a.get("beta", 1.0) != 1.0):
-        raise UnsupportedOp(f"node {display_name(node)}: Gemm with alpha/beta other than 1 is not supported; fold "
-                            "them into the weight and bias scales")
+    if bool(a.get("transA", 0)) != w.column:  # transA=1 reads a [K, 1] column back as the row it came from
+        raise UnsupportedOp(f"node {display_name(node)}: Gemm with transA={a.get('transA', 0)} on a "
+                            f"{'column' if w.column else 'row'} vector mixes the batch into the features; a dense layer "
+                            "is Gemm(x [N, K], W, transA=0)")
+    w.column = False
     wi, ws, wt = _weights(w, node)
     ws = np.asarray(ws)
     if not (op == "Gemm" and a.get("transB", 0)):  # IR weights are [out, in]
@@ -46,18 +46,18 @@ def dense(w: Walk, node) -> None:
         wi = wi.reshape(wi.shape[0], c, h, wd).transpose(0, 2, 3, 1).reshape(wi.shape[0], -1)
         w.perm_cols = None
     _emit(w, node, N.Dense(node.name, weight=wi, bias=None, in_type=w.cur_type, weight_type=wt), w_scale,
-          2 if op == "Gemm" else None, (wi.shape[0],))
+          2 if op == "Gemm" else None, (wi.shape[0],), float(a.get("alpha", 1.0)), float(a.get("beta", 1.0)))
 
 
 def conv(w: Walk, node) -> None:
     a = w.attrs(node)
     if w.onnx_layout != "NCHW":
-        raise UnsupportedOp(f"node {display_name(node)}: Conv on an NHWC tensor")
+        raise UnsupportedOp(f"node {display_name(node)}: Conv on an NHWC tensor; transpose it to NCHW before the Conv")
     w.need_int(node)
     if a.get("group", 1) != 1:
-        raise UnsupportedOp(f"node {display_name(node)}: grouped/depthwise Conv (group={a['group']}) is not supported")
+        raise UnsupportedOp(f"node {display_name(node)}: grouped/depthwise Conv (group={a['group']}) is not supported; use a dense Conv (group=1)")
     if any(d != 1 for d in a.get("dilations", [1, 1])):
-        raise UnsupportedOp(f"node {display_name(node)}: dilated Conv is not supported")
+        raise UnsupportedOp(f"node {display_name(node)}: dilated Conv is not supported; use dilations=1")
     wi, ws, wt = _weights(w, node)
     w_scale = per_channel(ws, 0, 4, "weight", node)
     wi = wi.transpose(0, 2, 3, 1)  # OIHW -> O KH KW I
@@ -70,14 +70,20 @@ def conv(w: Walk, node) -> None:
     _emit(w, node, layer, w_scale, 2, (ho, wo, wi.shape[0]))
 
 
-def _emit(w: Walk, node, layer, w_scale, bias_idx, shape) -> None:
+def _emit(w: Walk, node, layer, w_scale, bias_idx, shape, alpha: float = 1.0, beta: float = 1.0) -> None:
+    """layer + Dequant at the accumulator scale (+ the bias as a float Affine when it is not on the integer grid);
+    Gemm's ``alpha * (A B) + beta * C`` other than 1 becomes one float Affine in that order."""
     acc_scale = (np.float32(w.scale) * w_scale).astype(np.float32)
     n_out = layer.weight.shape[0]
     bias_int, bias_float = _bias(w, node, bias_idx, acc_scale, n_out)
+    if alpha != 1.0 or beta != 1.0:
+        if bias_float is None:
+            bias_float = (bias_int.astype(np.float32) * acc_scale).astype(np.float32)
+        bias_int, bias_float = np.zeros_like(bias_int), (np.float32(beta) * bias_float).astype(np.float32)
     w.out.append(layer.with_(bias=bias_int))
     w.out.append(N.Dequant(f"{node.name}_deq", scale=acc_scale))
     if bias_float is not None:
-        w.out.append(N.Affine(f"{node.name}_bias", mul=np.float32(1), add=bias_float))
+        w.out.append(N.Affine(f"{node.name}_bias", mul=np.float32(alpha), add=bias_float))
     w.state, w.scale, w.shape = "float", None, shape  # a following Add of a constant is the bias
 
 
@@ -96,7 +102,7 @@ def _bias(w: Walk, node, idx: int | None, acc_scale: np.ndarray, n_out: int):
         return zeros, (b.astype(np.float32) * bs).astype(np.float32)
     v = w.view.const(node.input[idx])
     if v is None:
-        raise QnnError(f"node {display_name(node)}: the bias is not a constant")
+        raise QnnError(f"node {display_name(node)}: the bias is not a constant; store it as an initializer (or a Quant of one)")
     return zeros, np.broadcast_to(v.astype(np.float32).reshape(-1), (n_out,)).copy()
 
 
@@ -116,11 +122,12 @@ def elementwise(w: Walk, node) -> None:
     if k is None and (kq := w.view.quantized_const(other)) is not None:
         k = (kq[0].astype(np.float32) * kq[1]).astype(np.float32)  # a quantized constant (e.g. a bias)
     if k is None:
-        raise UnsupportedOp(f"node {display_name(node)}: {op} of two computed tensors is not supported (only by constants)")
+        raise UnsupportedOp(f"node {display_name(node)}: {op} of two computed tensors is not supported (only by "
+                            "constants): make one operand an initializer")
     k = per_channel(k.astype(np.float32), w.channel_axis(), 1 + len(w.shape), "constant", node)
     if op in ("Sub", "Div") and node.input[0] != cur:
         raise UnsupportedOp(f"node {display_name(node)}: constant {'minus' if op == 'Sub' else 'divided by'} tensor is "
-                            "not supported")
+                            "not supported; write it as tensor * -1 + constant (or tensor * 1/constant)")
     w.to_float(node)
     if op in ("Add", "Sub") and _absorb_bias(w.out, k if op == "Add" else -k):
         return

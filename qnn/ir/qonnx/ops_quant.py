@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qnn.errors import UnsupportedOp
+from qnn.errors import QnnError, UnsupportedOp
 from qnn.ir import nodes as N
 from qnn.ir.qonnx.graphview import per_channel, quant_type
 from qnn.ir.qonnx.load import display_name
@@ -33,7 +33,12 @@ def quant(w: Walk, node) -> None:
     s_c = per_channel(s, axis, nd, "activation", node)
     zp_c = per_channel(zp, axis, nd, "zero point", node)
     if not np.all(zp_c == np.round(zp_c)):
-        raise UnsupportedOp(f"node {display_name(node)}: non-integer zero point {zp_c} is not supported")
+        raise UnsupportedOp(f"node {display_name(node)}: non-integer zero point {zp_c} is not supported; "
+                            "quantize with an integer zero point")
+    t = w.input_type
+    if not w.started and t is not None and t.source == "option":
+        raise QnnError(f"--input-type {t.spec} given, but the model quantizes its input itself (node "
+                       f"{display_name(node)}): leave --input-type out")
     w.emit_quantize(N.Quantize(node.name, scale=s_c, zero_point=zp_c, quant_type=qt))
 
 

@@ -23,13 +23,13 @@ def transpose(w: Walk, node) -> None:
     perm = tuple(w.attrs(node).get("perm", ()))
     if len(w.shape) != 3 or perm not in (TO_NHWC, TO_NCHW):
         raise UnsupportedOp(f"node {display_name(node)}: Transpose {list(perm)} of a tensor of shape {list(w.shape)} "
-                            "is not a layout change NCHW <-> NHWC")
+                            "is not a layout change NCHW <-> NHWC (the only transposes supported)")
     if perm == TO_NCHW and w.layout == "NCHW" and _only_scalar_elementwise(w.out):
         # a channels-last model input (QKeras via qonnx), possibly already quantized: the IR needs no transpose
         w.layout, w.onnx_layout, w.shape = "NHWC", "NHWC", tuple(w.in_shape)
     elif (perm == TO_NHWC) != (w.onnx_layout == "NCHW"):
         raise UnsupportedOp(f"node {display_name(node)}: Transpose {list(perm)} applied to a tensor that is already "
-                            f"{'NHWC' if perm == TO_NHWC else 'NCHW'}")
+                            f"{'NHWC' if perm == TO_NHWC else 'NCHW'}; remove the transpose")
     w.onnx_layout = "NHWC" if perm == TO_NHWC else "NCHW"
 
 
@@ -50,11 +50,12 @@ def flatten(w: Walk, node) -> None:
         raise UnsupportedOp(f"node {display_name(node)}: Reshape to a computed shape that qonnx could not fold to a "
                             "constant; export with a fixed batch size or use Flatten")
     if node.op_type == "Flatten" and w.attrs(node).get("axis", 1) != 1:
-        raise UnsupportedOp(f"node {display_name(node)}: Flatten with axis {w.attrs(node)['axis']} (only axis 1)")
+        raise UnsupportedOp(f"node {display_name(node)}: Flatten with axis {w.attrs(node)['axis']} ; use axis 1")
     if len(w.shape) == 3:
         n = int(np.prod(w.shape))
         if target is not None and not (len(target) == 2 and target[1] in (-1, n)):
-            raise UnsupportedOp(f"node {display_name(node)}: Reshape to {list(target)} is not a flatten")
+            raise UnsupportedOp(f"node {display_name(node)}: Reshape to {list(target)} is not a flatten; only [N, C, H, W] -> [N, C*H*W] "
+                                "reshapes are supported")
         if not w.started:
             w.layout, w.shape = "NC", (n,)
             return
@@ -63,16 +64,24 @@ def flatten(w: Walk, node) -> None:
         needs_perm = w.onnx_layout == "NCHW" and (h, wd) != (1, 1) and c > 1
         w.perm_cols = (c, h, wd) if needs_perm else None
         w.shape = (n,)
-    elif target is not None and len(target) != 2:
-        raise UnsupportedOp(f"node {display_name(node)}: Reshape of a vector to {list(target)} is not supported")
+    elif target is not None:
+        n = int(np.prod(w.shape))
+        if len(target) == 2 and target[0] in (-1, n) and target[1] == 1 and n > 1:  # a [K, 1] column, for Gemm transA
+            w.column = True
+        elif len(target) != 2 or target[1] not in (-1, n):
+            raise UnsupportedOp(f"node {display_name(node)}: Reshape of a vector to {list(target)} is not supported; only [N, K] or a [K, 1] "
+                                "column for Gemm transA=1")
+        else:
+            w.column = False
 
 
 def maxpool(w: Walk, node) -> None:
     a = w.attrs(node)
     if w.onnx_layout != "NCHW":
-        raise UnsupportedOp(f"node {display_name(node)}: MaxPool on an NHWC tensor")
+        raise UnsupportedOp(f"node {display_name(node)}: MaxPool on an NHWC tensor; transpose it to NCHW first")
     if any(a.get("pads", [0])) or a.get("ceil_mode", 0):
-        raise UnsupportedOp(f"node {display_name(node)}: MaxPool with padding or ceil_mode is not supported")
+        raise UnsupportedOp(f"node {display_name(node)}: MaxPool with padding or ceil_mode is not supported; "
+                            "use pads=0 and ceil_mode=0")
     k = tuple(a["kernel_shape"])
     s = tuple(a.get("strides", k))
     w.out.append(N.MaxPool(node.name, kernel=k, stride=s))
@@ -82,7 +91,8 @@ def maxpool(w: Walk, node) -> None:
 
 def softmax(w: Walk, node) -> None:
     if w.view.consumers.get(node.output[0]):
-        raise UnsupportedOp(f"node {display_name(node)}: Softmax is only supported as the last node")
+        raise UnsupportedOp(f"node {display_name(node)}: Softmax is only supported as the last node; remove it or "
+                            "move it to the output")
     w.meta["dropped"].append(f"{display_name(node)} (Softmax: argmax unchanged)")
 
 

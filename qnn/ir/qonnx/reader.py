@@ -27,6 +27,7 @@ from qnn.ir import nodes as N
 from qnn.ir.graph import IntGraph
 from qnn.ir.qonnx import ops_activation, ops_linear, ops_quant, ops_shape
 from qnn.ir.qonnx.graphview import GraphView
+from qnn.ir.qonnx.inputs import choose_input_type
 from qnn.ir.qonnx.load import display_name
 from qnn.ir.qonnx.walk import Walk
 
@@ -38,10 +39,10 @@ def supported_ops() -> tuple[str, ...]:
     return tuple(HANDLERS)
 
 
-def _start(view: GraphView, input_layout: str | None) -> tuple[Walk, object]:
+def _start(view: GraphView, input_layout: str | None, input_type: str | None) -> tuple[Walk, object]:
     graph_inputs = [i for i in view.g.input if i.name not in view.inits]
     if len(graph_inputs) != 1:
-        raise QnnError(f"the model has {len(graph_inputs)} inputs; exactly one is supported")
+        raise QnnError(f"the model has {len(graph_inputs)} inputs; exactly one is supported (concatenate them into one input)")
     gin = graph_inputs[0]
     in_shape = view.shape_of(gin.name)
     if in_shape is None or any(d <= 0 for d in in_shape[1:]):
@@ -55,7 +56,8 @@ def _start(view: GraphView, input_layout: str | None) -> tuple[Walk, object]:
     if input_layout and layout == "NC":
         raise QnnError(f"--input-layout {input_layout} given, but the model input {list(in_shape)} is a vector")
     shape = in_shape if layout == "NC" else (in_shape[1], in_shape[2], in_shape[0])
-    w = Walk(view, in_shape=in_shape, layout=layout, shape=shape, cur=gin.name)
+    w = Walk(view, in_shape=in_shape, layout=layout, shape=shape, cur=gin.name,
+             input_type=choose_input_type(view.g, gin.name, input_type))
     if input_layout == "NHWC":
         w.layout, w.onnx_layout, w.shape = "NHWC", "NHWC", in_shape
     return w, gin
@@ -73,24 +75,29 @@ def _next(w: Walk):
                 w.cur = nxt
                 return _next(w)
     raise UnsupportedOp(f"tensor {w.cur} feeds {len(cons)} nodes ({', '.join(display_name(c) for c in cons)}); "
-                        "only chains (no branches) are supported")
+                        "only chains are supported: remove the branch (residual or concat)")
 
 
-def read_qonnx(model, input_layout: str | None = None, input_type=None) -> IntGraph:
+def read_qonnx(model, input_layout: str | None = None, input_type: str | None = None) -> IntGraph:
     """QONNX ModelWrapper (cleaned) -> IntGraph before streamlining.
 
     ``input_layout`` ("NCHW" or "NHWC") says how to read a 4D input; by default NCHW (ONNX's convention), or NHWC
-    when the graph starts with a Transpose to NCHW (as channels-last exports do). ``input_type`` is the
-    ``qnn.ir.qonnx.inputs.InputType`` of a float input (see there)."""
+    when the graph starts with a Transpose to NCHW (as channels-last exports do). ``input_type`` (hls4ml syntax, e.g.
+    ``fixed<16,6>``) is the type of a float input that the model does not quantize itself (see ``inputs``)."""
     view = GraphView(model)
-    w, gin = _start(view, input_layout)
+    w, gin = _start(view, input_layout, input_type)
     ops_quant.check_constant_params(w)
     while (node := _next(w)) is not None:
+        if w.column and node.op_type not in ("Gemm", "Identity", "Reshape", "Flatten"):
+            raise UnsupportedOp(f"node {display_name(node)}: {node.op_type} on a column vector [K, 1]; only Gemm with "
+                                "transA=1 reads one")
         handler = HANDLERS.get(node.op_type)
         if handler is None:
             raise UnsupportedOp(f"node {display_name(node)}: op {node.op_type} is not supported (supported: "
                                 f"{', '.join(HANDLERS)})")
         nxt = handler(w, node)
+        if w.state == "float" and w.started and node.op_type not in ops_shape.HANDLERS:
+            w.last_float = display_name(node)
         w.cur = nxt if nxt is not None else node.output[0]
 
     if w.state == "int":

@@ -16,6 +16,7 @@ import numpy as np
 from qnn.errors import QnnError
 from qnn.ir import nodes as N
 from qnn.ir.qonnx.graphview import GraphView
+from qnn.ir.qonnx.inputs import InputType, input_quantizer
 from qnn.ir.qonnx.load import display_name
 from qnn.qtype import QType
 
@@ -35,8 +36,11 @@ class Walk:
     scale: np.ndarray | None = None  # scale of the current integer tensor
     cur_type: QType | None = None  # type of the current integer tensor
     started: bool = False  # any IR node emitted yet (a host-side flatten may precede)
+    column: bool = False  # the current vector is held as an ONNX column [K, 1] (read only by Gemm transA=1)
     perm_cols: tuple | None = None  # pending (C, H, W) column permutation for the next Dense after a Flatten
     meta: dict = field(default_factory=lambda: {"dropped": []})
+    last_float: str | None = None  # the last node that left a float tensor behind an integer one (for messages)
+    input_type: InputType | None = None  # the graph input's type, used if the model does not quantize it itself
 
     def attrs(self, node) -> dict:
         return self.view.attrs(node)
@@ -54,10 +58,16 @@ class Walk:
         self.state, self.scale, self.cur_type, self.started = "int", q.scale, q.out_type, True
 
     def need_int(self, node, what: str = "") -> None:
+        """An integer layer: a float graph input gets its input quantizer here (after host-side preprocessing)."""
+        if self.state != "int" and not self.started and self.input_type is not None:
+            self.emit_quantize(input_quantizer(self.input_type, self.out, self.shape[-1], node))
+            self.meta["input_type"] = self.input_type.to_meta()
+        if self.state != "int" and self.last_float is not None:
+            raise QnnError(f"node {display_name(node)} ({node.op_type}): its input from {self.last_float} is not "
+                           f"quantized; float layers are not supported: put a Quant node after {self.last_float}{what}")
         if self.state != "int":
             raise QnnError(f"node {display_name(node)} ({node.op_type}): its input is not quantized; float layers are "
-                           f"not supported (put a Quant node before it{what}, or give the model input a type with "
-                           "--input-type)")
+                           f"not supported: put a Quant node before it{what}")
 
     def channel_axis(self) -> int:
         """The ONNX axis of channels for the current tensor (vectors: last)."""
