@@ -150,7 +150,9 @@ CASES = {"fifo": case_fifo, "width_conv": case_width_conv, "mvu": case_mvu, "thr
 GRIDS: dict[str, list[dict]] = {
     "fifo": [{"WIDTH": 8, "DEPTH": 1}, {"WIDTH": 5, "DEPTH": 3}, {"WIDTH": 70, "DEPTH": 16}],
     "width_conv": [{"IN_N": 4, "OUT_N": 1, "EW": 3}, {"IN_N": 1, "OUT_N": 4, "EW": 2}, {"IN_N": 2, "OUT_N": 3, "EW": 5},
-                   {"IN_N": 6, "OUT_N": 4, "EW": 1}, {"IN_N": 3, "OUT_N": 3, "EW": 4}],
+                   {"IN_N": 6, "OUT_N": 4, "EW": 1}, {"IN_N": 3, "OUT_N": 3, "EW": 4},
+                   {"IN_N": 4, "OUT_N": 8, "EW": 2}, {"IN_N": 16, "OUT_N": 1, "EW": 4}, {"IN_N": 6, "OUT_N": 2, "EW": 3},
+                   {"IN_N": 2, "OUT_N": 6, "EW": 1}],
     "mvu": [
         {"N_IN": 12, "N_OUT": 6, "PE": 2, "SIMD": 3, "IN_BITS": 4, "IN_MODE": 0, "W_BITS": 3, "W_MODE": 1},
         {"N_IN": 8, "N_OUT": 4, "PE": 1, "SIMD": 1, "IN_BITS": 3, "IN_MODE": 1, "W_BITS": 2, "W_MODE": 1},
@@ -206,12 +208,12 @@ def make_case(core: str, params: dict, work_dir: Path, seed: int = 0, frames: in
 
 
 def run_core(core: str, params: dict, simulator: str, work_dir: Path, seed: int = 0, gap: float = 0.3,
-             backpressure: float = 0.3, frames: int = 3) -> dict:
+             backpressure: float = 0.3, frames: int = 3, drain: int = 64) -> dict:
     """Simulate one core on one parameter set; the result says ok, words compared, first mismatch."""
     work_dir = Path(work_dir)
     case = make_case(core, params, work_dir, seed, frames)
     cfg = {"in_words": case.in_words, "out_words": case.out_words, "gap": gap, "backpressure": backpressure,
-           "seed": seed}
+           "seed": seed, "drain": drain}
     return build_and_test(simulator=simulator, sources=core_files(case.module), toplevel=case.module,
                           parameters=case.params, test_module="sim.tb.tb_core", build_dir=work_dir / simulator,
                           config=cfg)

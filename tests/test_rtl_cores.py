@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 
+import numpy as np
 import pytest
 
 from sim.cores import GRIDS, MODULES, core_files, make_case, run_core
@@ -62,12 +63,15 @@ def test_core_mismatch_is_reported(tmp_path):
 
 # Full rate: without gaps or backpressure the pipelined cores take one beat per cycle, so a run lasts
 # its beats plus the pipeline latency (a stall or a missing credit would add cycles per word).
-FULL_RATE = [("mvu", 7), ("mvu", 2), ("mvu", 9), ("thresh", 0), ("thresh", 2), ("shift", 0)]
+FULL_RATE = [("mvu", 7), ("mvu", 2), ("mvu", 9), ("thresh", 0), ("thresh", 2), ("shift", 0), ("width_conv", 5),
+             ("width_conv", 6)]
 
 
 def _beats(core: str, p: dict, frames: int) -> int:
     if core == "mvu":
         return frames * (p["N_IN"] // p["SIMD"]) * (p["N_OUT"] // p["PE"])
+    if core == "width_conv":  # elements / the narrower word
+        return int(np.lcm(p["IN_N"], p["OUT_N"])) * 4 * frames // min(p["IN_N"], p["OUT_N"])
     return 3 * frames * p["NF"] if core == "thresh" else 16 * frames
 
 
@@ -75,7 +79,7 @@ def _beats(core: str, p: dict, frames: int) -> int:
 @pytest.mark.parametrize("core,i", FULL_RATE, ids=[f"{c}{i}" for c, i in FULL_RATE])
 def test_core_full_rate(core, i, tmp_path):
     p = GRIDS[core][i]
-    res = run_core(core, p, "icarus", tmp_path, seed=i, gap=0.0, backpressure=0.0, frames=6)
+    res = run_core(core, p, "icarus", tmp_path, seed=i, gap=0.0, backpressure=0.0, frames=6, drain=0)
     _check(res)
     beats = _beats(core, p, 6)
     assert beats <= res["cycles"] <= beats + 16, (res["cycles"], beats)

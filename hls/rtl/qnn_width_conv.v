@@ -3,8 +3,12 @@
 // Elements keep their order: element 0 of a word is the first in stream order (lowest bits).
 // Any IN_N/OUT_N pair works as long as the number of elements per frame is a multiple of both
 // (the generator guarantees it: PE divides the channels of the producer, SIMD those of the consumer).
-// A buffer of CAP = 2*max(IN_N, OUT_N) elements sustains min(IN_N, OUT_N) elements per cycle.
-// in_ready depends only on the fill level; equal widths are a plain wire.
+// Equal widths are a plain wire.  When one width divides the other (the usual case: PE and SIMD are
+// divisors of the channels) the converter is registers and a counter only: an upsizer collects
+// OUT_N/IN_N words into a buffer that moves to the output register; a downsizer shifts a held word out
+// OUT_N elements at a time, with a second register taking the next word.  Otherwise a gearbox of
+// CAP = 2*max(IN_N, OUT_N) elements sustains min(IN_N, OUT_N) elements per cycle.  In every case
+// in_ready comes from registers only (never combinationally from out_ready).
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -36,6 +40,79 @@ module qnn_width_conv #(
             assign out_data = in_data;
             // clk/rst unused in this configuration
             wire unused = &{1'b0, clk, rst};
+        end else if (OUT_N % IN_N == 0) begin : g_up
+            localparam K = OUT_N / IN_N;
+            localparam KW = (K > 1) ? $clog2(K) : 1;
+            localparam integer K_LAST_I = K - 1;
+            localparam [KW-1:0] K_LAST = K_LAST_I[KW-1:0];
+            reg [OUT_N*EW-1:0] buffer, out_q;
+            reg [KW-1:0] k;
+            reg full, ov;  // full: a complete buffer waits for the output register
+            wire in_fire = in_valid && !full;
+            wire out_free = !ov || out_ready;
+            wire complete = in_fire && (k == K_LAST);
+            reg [OUT_N*EW-1:0] with_in;
+            integer i;
+            always @* begin
+                with_in = buffer;
+                for (i = 0; i < K; i = i + 1)
+                    if (k == i[KW-1:0]) with_in[i*IN_N*EW +: IN_N*EW] = in_data;
+            end
+            assign in_ready = !full;
+            assign out_valid = ov;
+            assign out_data = out_q;
+            always @(posedge clk) begin
+                if (in_fire) buffer <= with_in;
+                if (complete && out_free) out_q <= with_in;
+                else if (full && out_free) out_q <= buffer;
+            end
+            always @(posedge clk) begin
+                if (rst) begin
+                    k <= {KW{1'b0}};
+                    full <= 1'b0;
+                    ov <= 1'b0;
+                end else begin
+                    if (in_fire) k <= complete ? {KW{1'b0}} : k + 1'b1;
+                    if (complete && !out_free) full <= 1'b1;
+                    else if (out_free) full <= 1'b0;
+                    if (out_free) ov <= complete || full;
+                end
+            end
+        end else if (IN_N % OUT_N == 0) begin : g_down
+            localparam K = IN_N / OUT_N;
+            localparam KW = (K > 1) ? $clog2(K) : 1;
+            localparam integer K_LAST_I = K - 1;
+            localparam [KW-1:0] K_LAST = K_LAST_I[KW-1:0];
+            reg [IN_N*EW-1:0] hold, nxt;
+            reg [KW-1:0] j;
+            reg hv, nv;  // hold / next register valid
+            wire in_fire = in_valid && !nv;
+            wire out_fire = hv && out_ready;
+            wire hold_free = !hv || (out_fire && j == K_LAST);
+            assign in_ready = !nv;
+            assign out_valid = hv;
+            assign out_data = hold[OUT_N*EW-1:0];
+            always @(posedge clk) begin
+                if (hold_free) hold <= nv ? nxt : in_data;
+                else if (out_fire) hold <= hold >> (OUT_N * EW);
+                if (in_fire && !(hold_free && !nv)) nxt <= in_data;
+            end
+            always @(posedge clk) begin
+                if (rst) begin
+                    j <= {KW{1'b0}};
+                    hv <= 1'b0;
+                    nv <= 1'b0;
+                end else begin
+                    if (hold_free) begin
+                        j <= {KW{1'b0}};
+                        hv <= nv || in_fire;
+                        nv <= 1'b0;
+                    end else begin
+                        if (out_fire) j <= j + 1'b1;
+                        if (in_fire) nv <= 1'b1;
+                    end
+                end
+            end
         end else begin : g_gear
             localparam CAP = 2 * ((IN_N > OUT_N) ? IN_N : OUT_N);
             localparam CW = $clog2(CAP + 1);
