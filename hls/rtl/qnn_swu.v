@@ -9,7 +9,11 @@
 // claims a slot when a row starts and may run a full row ahead of the reader; the reader releases rows
 // when its window moves down (and all rows of the image at the end of a frame, so the next image's rows
 // can arrive while the last windows are read).  The reader issues a word only when every row that the
-// current output row needs is complete.  Output pipeline: address -> RAM read -> output register.
+// current output row needs is complete.  Pipelined without stalls: issue -> window coordinates ->
+// slot and column -> address -> RAM read -> output buffer (qnn_obuf: a word is issued only with a
+// credit, so in_ready never depends on out_ready).  The write address is a running counter; after a
+// window row ends the reader waits one cycle (row bookkeeping is registered), and the writer may reuse
+// released rows only once the reads in flight are done.
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -54,8 +58,6 @@ module qnn_swu #(
     localparam signed [N-1:0] ONE = 1;
     localparam integer R_I = ROWS;
     localparam signed [N-1:0] R = R_I[N-1:0];
-    localparam integer RW_I = ROW_WORDS;
-    localparam signed [N-1:0] RW = RW_I[N-1:0];
     localparam integer CFN_I = CF;
     localparam signed [N-1:0] CFN = CFN_I[N-1:0];
     localparam integer SH_I = S_H;
@@ -85,81 +87,117 @@ module qnn_swu #(
         end
     end
 
+    localparam SLW = $clog2(ROWS + 1) + 1;      // a row slot, with room for the wrap
+    localparam CLW = $clog2(ROW_WORDS + 1) + 1;  // a word within a row slot
+    localparam integer RW_L = ROW_WORDS;
+    localparam integer DEPTH_L = DEPTH - 1;
+    localparam [AW-1:0] WA_LAST = DEPTH_L[AW-1:0];
+
     reg [SIMD*EW-1:0] mem [0:DEPTH-1];
 
     // ---- bookkeeping shared by writer and reader ------------------------------------------------
-    reg signed [N-1:0] occupied;  // row slots claimed by the writer and not yet released
-    reg signed [N-1:0] complete;  // rows fully written and not yet released
+    reg signed [N-1:0] occupied;  // row slots claimed by the writer and not yet released to it
+    reg signed [N-1:0] complete;  // rows fully written and not yet released by the reader
 
-    // ---- writer -----------------------------------------------------------------------------------
-    reg signed [N-1:0] wx, wcf, ws;
+    // ---- writer: slots are consecutive rows of a circular buffer, so the address just counts ------
+    reg signed [N-1:0] wx, wcf;
+    reg [AW-1:0] wa;
     wire row_start = (wx == ZERO) && (wcf == ZERO);
     wire row_end = (wx == W - ONE) && (wcf == CF1);
     assign in_ready = !row_start || (occupied < R);
     wire write = in_valid && in_ready;
-    // Waiver (both addresses): coordinates are computed in N-bit signed arithmetic; an address is
-    // always in [0, DEPTH), so only its low AW bits are used.
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [N-1:0] waddr = ws * RW + wx * CFN + wcf;
-    /* verilator lint_on UNUSEDSIGNAL */
 
     always @(posedge clk) begin
-        if (write) mem[waddr[AW-1:0]] <= in_data;
+        if (write) mem[wa] <= in_data;
     end
 
     // ---- reader -----------------------------------------------------------------------------------
     reg signed [N-1:0] oy, ox, kh, kw, cf;
     reg signed [N-1:0] top, left;  // window origin in image coordinates (may be negative)
     reg signed [N-1:0] r_lo, rs;   // oldest unreleased row of the reader's frame and its slot
-    reg v;                          // output register valid
-    reg pad_q;
-    reg [SIMD*EW-1:0] rd_q;
-    wire stall = v && !out_ready;
+    reg hold;                       // the cycle after a window row ends: bookkeeping settles
+    wire credit;
 
-    wire signed [N-1:0] iy = top + kh;
-    wire signed [N-1:0] ix = left + kw;
     wire last_row = (oy == OH1);
+    wire signed [N-1:0] next_top = top + SH;
+    wire signed [N-1:0] next_lo = (next_top > ZERO) ? next_top : ZERO;
+    // Registered every cycle from the row state, which changes only at a row's end (then `hold`
+    // keeps the reader idle for the one cycle these take to follow).
+    reg signed [N-1:0] need_rel;  // rows from r_lo that the current window row needs, minus one
+    reg signed [N-1:0] rel_row;   // rows released at the end of this window row
+    reg signed [N-1:0] slot_base; // rs + top - r_lo: the slot of image row top + kh is slot_base + kh
     wire signed [N-1:0] bottom = top + KH1;
-    wire signed [N-1:0] need = (last_row || bottom > H - ONE) ? H - ONE : bottom;
-    wire rows_ok = (complete > need - r_lo);
-    wire pad = (iy < ZERO) || (iy >= H) || (ix < ZERO) || (ix >= W);
-    wire signed [N-1:0] slot_raw = rs + (iy - r_lo);
-    wire signed [N-1:0] slot = (slot_raw >= R) ? slot_raw - R : slot_raw;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [N-1:0] raddr = slot * RW + ix * CFN + cf;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire issue = !stall && rows_ok;
+    always @(posedge clk) begin
+        need_rel <= ((last_row || bottom > H - ONE) ? H - ONE : bottom) - r_lo;
+        rel_row <= (last_row ? H : next_lo) - r_lo;
+        slot_base <= rs + top - r_lo;
+    end
+    wire rows_ok = (complete > need_rel);
+    wire issue = credit && rows_ok && !hold;
 
     wire pix_end = (cf == CF1) && (kw == KW1) && (kh == KH1);
     wire row_done = issue && pix_end && (ox == OW1);
-    wire frame_done = row_done && last_row;
-    // first row of the next window row (clamped into the image); the whole frame at the end
-    wire signed [N-1:0] next_top = top + SH;
-    wire signed [N-1:0] next_lo = (next_top > ZERO) ? next_top : ZERO;
-    wire signed [N-1:0] release_n = !row_done ? ZERO : frame_done ? H - r_lo : next_lo - r_lo;
-    wire signed [N-1:0] rs_adv = rs + release_n;
+    wire signed [N-1:0] rs_adv = rs + rel_row;
 
+    // releases: to the reader's count at once (it waits the hold cycle), to the writer after the
+    // reads in flight (4 cycles)
+    reg signed [N-1:0] rel_q, rel_1, rel_2, rel_3;
     always @(posedge clk) begin
-        if (!stall) begin
-            rd_q <= mem[raddr[AW-1:0]];
-            pad_q <= pad;
-        end
+        if (rst) {rel_q, rel_1, rel_2, rel_3} <= {4*N{1'b0}};
+        else {rel_q, rel_1, rel_2, rel_3} <= {row_done ? rel_row : ZERO, rel_q, rel_1, rel_2};
     end
 
-    assign out_valid = v;
-    assign out_data = pad_q ? {SIMD*EW{1'b0}} : rd_q;
+    // read pipeline: A coordinates, B slot + column, C address, D RAM read, then the output buffer
+    reg va, vb, vc, vd;
+    reg signed [N-1:0] a_iy, a_ix, a_slot, a_cf;
+    reg b_pad, c_pad, d_pad;
+    reg [SLW-1:0] b_slot;
+    reg [CLW-1:0] b_col;
+    reg [AW-1:0] c_addr;
+    reg [SIMD*EW-1:0] d_data;
+    wire signed [N-1:0] a_wrap = a_slot - R;
+    // Waiver: only the low bits of a slot, a column and an address sum are needed (addresses < DEPTH).
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [N-1:0] a_slot_w = (a_slot >= R) ? a_wrap : a_slot;
+    wire signed [N-1:0] a_col = a_ix * CFN + a_cf;
+    wire [AW+SLW+CLW-1:0] c_sum = b_slot * RW_L[AW-1:0] + {{(AW + SLW){1'b0}}, b_col};
+    /* verilator lint_on UNUSEDSIGNAL */
+    always @(posedge clk) begin
+        a_iy <= top + kh;
+        a_ix <= left + kw;
+        a_slot <= slot_base + kh;
+        a_cf <= cf;
+        b_pad <= (a_iy < ZERO) || (a_iy >= H) || (a_ix < ZERO) || (a_ix >= W);
+        b_slot <= a_slot_w[SLW-1:0];
+        b_col <= a_col[CLW-1:0];
+        c_pad <= b_pad;
+        c_addr <= c_sum[AW-1:0];
+        d_pad <= c_pad;
+        d_data <= mem[c_addr];
+    end
+    always @(posedge clk) begin
+        if (rst) {va, vb, vc, vd} <= 4'b0;
+        else {va, vb, vc, vd} <= {issue, va, vb, vc};
+    end
+
+    qnn_obuf #(.WIDTH(SIMD*EW), .CAP(9)) u_out (
+        .clk(clk), .rst(rst), .reserve(issue), .credit(credit),
+        .push(vd), .push_data(d_pad ? {SIMD*EW{1'b0}} : d_data),
+        .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data)
+    );
 
     always @(posedge clk) begin
         if (rst) begin
             occupied <= ZERO;
             complete <= ZERO;
-            {wx, wcf, ws} <= {3*N{1'b0}};
+            {wx, wcf} <= {2*N{1'b0}};
+            wa <= {AW{1'b0}};
             {oy, ox, kh, kw, cf} <= {5*N{1'b0}};
             top <= TOP0;
             left <= LEFT0;
             r_lo <= ZERO;
             rs <= ZERO;
-            v <= 1'b0;
+            hold <= 1'b1;
         end else begin
             // writer
             if (write) begin
@@ -167,12 +205,12 @@ module qnn_swu #(
                     wcf <= ZERO;
                     wx <= (wx == W - ONE) ? ZERO : wx + ONE;
                 end else wcf <= wcf + ONE;
-                if (row_end) ws <= (ws == R - ONE) ? ZERO : ws + ONE;
+                wa <= (wa == WA_LAST) ? {AW{1'b0}} : wa + 1'b1;
             end
-            occupied <= occupied + ((write && row_start) ? ONE : ZERO) - release_n;
-            complete <= complete + ((write && row_end) ? ONE : ZERO) - release_n;
+            occupied <= occupied + ((write && row_start) ? ONE : ZERO) - rel_3;
+            complete <= complete + ((write && row_end) ? ONE : ZERO) - rel_q;
             // reader
-            if (!stall) v <= rows_ok;
+            hold <= row_done;
             if (issue) begin
                 if (cf != CF1) cf <= cf + ONE;
                 else begin
