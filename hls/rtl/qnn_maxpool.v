@@ -3,7 +3,9 @@
 // Input: an IFM_H x IFM_W image, pixels row-major, C channels per pixel in words of PE elements
 // (channels-last, as every stream here).  A line buffer of OFM_W*C/PE words keeps the running maximum
 // of the output row being built; a word is emitted when the last pixel of its window arrives.  Rows and
-// columns past OFM_*K_* are consumed and dropped.  One register stage; a stall holds the input.
+// columns past OFM_*K_* are consumed and dropped.  Pipelined without stalls: input register (with the
+// window flags and a running line-buffer address) -> read-modify-write of the line buffer -> output
+// buffer (qnn_obuf, credits: in_ready never depends on out_ready).
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -22,9 +24,9 @@ module qnn_maxpool #(
     input  wire                in_valid,
     output wire                in_ready,
     input  wire [PE*EW-1:0]    in_data,
-    output reg                 out_valid,
+    output wire                out_valid,
     input  wire                out_ready,
-    output reg  [PE*EW-1:0]    out_data
+    output wire [PE*EW-1:0]    out_data
 );
     localparam CF = C / PE;
     localparam OFM_H = IFM_H / K_H;
@@ -46,8 +48,6 @@ module qnn_maxpool #(
     localparam [CNT-1:0] OW = OW_I[CNT-1:0];
     localparam integer OH_I = OFM_H;
     localparam [CNT-1:0] OH = OH_I[CNT-1:0];
-    localparam integer CF_C_I = CF;
-    localparam [CNT-1:0] CF_C = CF_C_I[CNT-1:0];
 
     initial begin
         if (C % PE != 0 || OFM_H < 1 || OFM_W < 1 || IFM_W > 65535 || IFM_H > 65535) begin
@@ -56,46 +56,64 @@ module qnn_maxpool #(
         end
     end
 
+    localparam integer CF_A_I = CF;
+    localparam [AW-1:0] CF_A = CF_A_I[AW-1:0];
+
     reg [PE*EW-1:0] line [0:DEPTH-1];
     reg [CNT-1:0] cf, ix, iy, kx, ky, ox, oy;
+    reg [AW-1:0] base;  // ox * CF: the line-buffer address of this output column's first word
 
-    wire stall = out_valid && !out_ready;
-    assign in_ready = !stall;
-    wire accept = in_valid && !stall;
+    wire credit;
+    assign in_ready = credit;
+    wire accept = in_valid && credit;
     wire in_win = (ox < OW) && (oy < OH);
-    // Waiver: positions are counted in CNT bits; the line-buffer address is below DEPTH, so only its
-    // low AW bits are used.
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [CNT-1:0] addr = ox * CF_C + cf;
-    /* verilator lint_on UNUSEDSIGNAL */
     wire first = (kx == {CNT{1'b0}}) && (ky == {CNT{1'b0}});
     wire last = (kx == KW_LAST) && (ky == KH_LAST);
-    wire [PE*EW-1:0] old = line[addr[AW-1:0]];
 
+    // ---- stage 1: the accepted word with its flags and address --------------------------------
+    reg [PE*EW-1:0] x1;
+    reg [AW-1:0] a1;
+    reg v1, first1, last1;
+    always @(posedge clk) begin
+        x1 <= in_data;
+        a1 <= base + cf[AW-1:0];
+        first1 <= first;
+        last1 <= last;
+    end
+    always @(posedge clk) begin
+        if (rst) v1 <= 1'b0;
+        else v1 <= accept && in_win;
+    end
+
+    // ---- stage 2: read-modify-write of the running maximum; a window's last word leaves ----------
+    wire [PE*EW-1:0] old = line[a1];
     reg [PE*EW-1:0] m;
     integer p;
     always @* begin
         for (p = 0; p < PE; p = p + 1) begin
-            if (first) m[p*EW +: EW] = in_data[p*EW +: EW];
-            else if (SIGNED != 0 && ($signed(in_data[p*EW +: EW]) > $signed(old[p*EW +: EW])))
-                m[p*EW +: EW] = in_data[p*EW +: EW];
-            else if (SIGNED == 0 && (in_data[p*EW +: EW] > old[p*EW +: EW]))
-                m[p*EW +: EW] = in_data[p*EW +: EW];
+            if (first1) m[p*EW +: EW] = x1[p*EW +: EW];
+            else if (SIGNED != 0 && ($signed(x1[p*EW +: EW]) > $signed(old[p*EW +: EW])))
+                m[p*EW +: EW] = x1[p*EW +: EW];
+            else if (SIGNED == 0 && (x1[p*EW +: EW] > old[p*EW +: EW]))
+                m[p*EW +: EW] = x1[p*EW +: EW];
             else m[p*EW +: EW] = old[p*EW +: EW];
         end
     end
-
     always @(posedge clk) begin
-        if (accept && in_win && !last) line[addr[AW-1:0]] <= m;
-        if (accept && in_win && last) out_data <= m;
+        if (v1 && !last1) line[a1] <= m;
     end
+
+    qnn_obuf #(.WIDTH(PE*EW), .CAP(6)) u_out (
+        .clk(clk), .rst(rst), .reserve(accept && in_win && last), .credit(credit),
+        .push(v1 && last1), .push_data(m),
+        .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data)
+    );
 
     always @(posedge clk) begin
         if (rst) begin
-            out_valid <= 1'b0;
             {cf, ix, iy, kx, ky, ox, oy} <= {7*CNT{1'b0}};
+            base <= {AW{1'b0}};
         end else begin
-            if (!stall) out_valid <= accept && in_win && last;
             if (accept) begin
                 cf <= (cf == CF_LAST) ? {CNT{1'b0}} : cf + 1'b1;
                 if (cf == CF_LAST) begin
@@ -103,6 +121,7 @@ module qnn_maxpool #(
                         ix <= {CNT{1'b0}};
                         kx <= {CNT{1'b0}};
                         ox <= {CNT{1'b0}};
+                        base <= {AW{1'b0}};
                         if (iy == H_LAST) begin
                             iy <= {CNT{1'b0}};
                             ky <= {CNT{1'b0}};
@@ -119,6 +138,7 @@ module qnn_maxpool #(
                         if (kx == KW_LAST) begin
                             kx <= {CNT{1'b0}};
                             ox <= ox + 1'b1;
+                            base <= base + CF_A;
                         end else kx <= kx + 1'b1;
                     end
                 end
