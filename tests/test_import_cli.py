@@ -162,3 +162,20 @@ def test_float_input_mnist_eval_against_qonnx_on_the_grid(tmp_path, capsys):
     assert main(["eval", str(run), "--limit", "100"]) == 0
     res = Run(run).metrics["eval"]["golden_vs_qonnx"]
     assert res["argmax_mismatches"] == 0 and res["max_abs_diff"] == 0.0
+
+
+def test_published_qonnx_files_refused_at_the_node_they_need(tmp_path, capsys):
+    """Real files shipped in the qonnx wheel: Brevitas' ESPCN super-resolution nets are read up to the op the IR
+    lacks (DepthToSpace / Resize), the ONNX model zoo's float MNIST net at its float weights; one line each."""
+    from importlib.resources import files
+
+    data = files("qonnx.data") / "onnx"
+    cases = [("bsd300x3-espcn/subpixel/quant_model.onnx", "node DepthToSpace_42: op DepthToSpace is not supported"),
+             ("bsd300x3-espcn/nn_resize/quant_model.onnx", "node Resize_42: op Resize is not supported"),
+             ("mnist-conv/model.onnx", "node Convolution28 (Conv): the weights are not a quantized constant")]
+    for i, (rel, needle) in enumerate(cases):
+        path = data / rel
+        if not path.is_file():
+            pytest.skip(f"{rel} not in this qonnx wheel")
+        code, err = _import(capsys, path, tmp_path / f"r{i}")
+        assert code == 2 and err.startswith("error: ") and len(err.splitlines()) == 1 and needle in err, err
