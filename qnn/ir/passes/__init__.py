@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+import numpy as np
+
 from qnn.errors import QnnError
+from qnn.ir import nodes as N
 from qnn.ir.graph import IntGraph
 from qnn.ir.passes.cleanup import remove_redundant_relu
 from qnn.ir.passes.maxpool import move_maxpool_after_quantize
@@ -36,8 +39,21 @@ def streamline(graph: IntGraph) -> IntGraph:
     try:
         graph.split()
     except QnnError as e:
-        raise QnnError(f"cannot make the model integer-only: {e}") from None
+        raise QnnError(f"cannot make the model integer-only: {_pool_before_decreasing(graph) or e}") from None
     return graph
+
+
+def _pool_before_decreasing(graph: IntGraph) -> str | None:
+    """The usual reason a max-pool blocks streamlining, in words: it comes before a map that decreases on some
+    channels (a BatchNorm with negative gamma); max does not commute with it, and thresholds cannot take a min."""
+    nodes = graph.nodes
+    for n, nxt in zip(nodes, nodes[1:], strict=False):
+        if isinstance(n, N.MaxPool) and isinstance(nxt, N.Affine) and np.any(np.asarray(nxt.mul) < 0):
+            chans = np.flatnonzero(np.broadcast_to(np.asarray(nxt.mul) < 0, np.shape(nxt.mul))).tolist()
+            return (f"max-pool {n.name} comes before {nxt.name}, which decreases on channels {chans[:8]} (a BatchNorm "
+                    "with negative gamma?): max does not commute with a decreasing map and thresholds cannot take a "
+                    "min; pool after the BatchNorm or after the activation instead")
+    return None
 
 
 __all__ = ["Pass", "STREAMLINE", "run_passes", "streamline", "move_maxpool_after_quantize", "fold_requant",

@@ -1,0 +1,35 @@
+"""Property suite (Hypothesis): random MLPs and CNNs over the configuration space; see checks.py for the properties.
+
+Fast: ``FAST_MLPS + FAST_CNNS`` generated networks (derandomized, so every run checks the same ones), all fast
+properties on each. Marker ``slow``: more of them. Markers ``hls`` / ``rtl``: a sample through hls4ml's C simulation
+and through RTL simulation (Icarus), against golden.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from checks import Net, all_fast
+from hypothesis import HealthCheck, given, settings
+from netgen import conv_nets, mlp_nets
+
+FAST_MLPS, FAST_CNNS = 110, 100
+FAST = dict(deadline=None, derandomize=True, database=None, print_blob=True,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def _check(cfg):
+    with tempfile.TemporaryDirectory(prefix="qnn-prop-") as d:
+        all_fast(Net(cfg, Path(d)), Path(d))
+
+
+@settings(max_examples=FAST_MLPS, **FAST)
+@given(cfg=mlp_nets())
+def test_mlp_properties(cfg):
+    _check(cfg)
+
+
+@settings(max_examples=FAST_CNNS, **FAST)
+@given(cfg=conv_nets())
+def test_cnn_properties(cfg):
+    _check(cfg)
