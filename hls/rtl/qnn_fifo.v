@@ -2,7 +2,7 @@
 //
 // The storage is a simple dual-port memory with a synchronous read that loads the output register
 // directly, so Yosys maps deep FIFOs to block RAM and shallow ones to LUT RAM/flip-flops.
-// in_ready depends only on the fill level (a register), never combinationally on out_ready, so a
+// in_ready is a register (the full flag), never combinationally dependent on out_ready, so a
 // FIFO between two layers also breaks the ready path.  Capacity: DEPTH words in memory + 1 in the
 // output register.  Latency: 2 cycles from in_valid&in_ready to out_valid.
 `timescale 1ns / 1ps
@@ -38,10 +38,12 @@ module qnn_fifo #(
     reg [WIDTH-1:0] mem [0:DEPTH-1];
     reg [AW-1:0] wr_ptr, rd_ptr;
     reg [CW-1:0] count;  // words in memory (not counting the output register)
+    reg full, nonempty;  // registered flags of count (short paths from out_ready / in_valid)
 
-    wire do_write = in_valid && in_ready;
-    wire do_read = (count != {CW{1'b0}}) && (!out_valid || out_ready);
-    assign in_ready = (count != FULL);
+    wire do_write = in_valid && !full;
+    wire do_read = nonempty && (!out_valid || out_ready);
+    assign in_ready = !full;
+    wire [CW-1:0] count_next = count + {{(CW - 1){1'b0}}, do_write} - {{(CW - 1){1'b0}}, do_read};
 
     always @(posedge clk) begin
         if (do_write) mem[wr_ptr] <= in_data;
@@ -53,12 +55,15 @@ module qnn_fifo #(
             wr_ptr <= {AW{1'b0}};
             rd_ptr <= {AW{1'b0}};
             count <= {CW{1'b0}};
+            full <= 1'b0;
+            nonempty <= 1'b0;
             out_valid <= 1'b0;
         end else begin
             if (do_write) wr_ptr <= (wr_ptr == LAST) ? {AW{1'b0}} : wr_ptr + 1'b1;
             if (do_read) rd_ptr <= (rd_ptr == LAST) ? {AW{1'b0}} : rd_ptr + 1'b1;
-            if (do_write && !do_read) count <= count + 1'b1;
-            else if (!do_write && do_read) count <= count - 1'b1;
+            count <= count_next;
+            full <= (count_next == FULL);
+            nonempty <= (count_next != {CW{1'b0}});
             if (do_read) out_valid <= 1'b1;
             else if (out_ready) out_valid <= 1'b0;
         end
