@@ -53,3 +53,28 @@ def test_synthesize_tiny_network_with_pnr(tmp_path):
     assert saved["lut"] == rep["lut"]
     if rep["fits"] and shutil.which("nextpnr-ice40"):
         assert rep["fmax_mhz"] and rep["fmax_mhz"] > 5
+
+
+def test_critical_path_named_by_instance():
+    """The nextpnr critical path is reported with the core instances it runs through, in order."""
+    from hls.synth.report import critical_path
+
+    log = "\n".join([
+        "Info: Critical path report for clock 'clk$glb_clk' (posedge -> posedge):",
+        "Info: curr total",
+        "Info:  1.4  1.4  Source u_top.u_fifo2.count_SB_DFFESR_Q_3_D_SB_LUT4_O_LC.O",
+        "Info:  3.1  4.4    Net u_top.u_fifo2.count[2] budget 1.6 ns (12,26) -> (13,22)",
+        "Info:                Sink u_top.u_fifo2.do_read_LC.I2",
+        "Info:                Defined in:",
+        "Info:                  qnn_fifo.v:40.18-40.23",
+        "Info:  1.2  5.7  Source u_top.u_Gemm_0_rq.u_out.u_fifo.do_read_LC.O",
+        "Info:  2.4  8.1    Net u_top.u_Gemm_0_mvu.acc[3] budget 1.6 ns (11,22) -> (11,24)",
+        "Info: 3.0 ns logic, 5.1 ns routing",
+        "Info: Critical path report for cross-domain path '<async>' -> 'posedge clk':",
+        "Info:  9.9  9.9  Source sin$sb_io.D_IN_0",
+    ])
+    cp = critical_path(log)
+    assert cp["delay_ns"] == 8.1
+    assert cp["instances"] == ["u_fifo2", "u_Gemm_0_rq", "u_Gemm_0_mvu"]
+    assert (cp["from"], cp["to"]) == ("u_fifo2", "u_Gemm_0_mvu")
+    assert critical_path("no timing here") is None

@@ -80,7 +80,7 @@ def critical_path(text: str) -> dict | None:
             names.append(m.group(2))
             total = float(ln.split()[2])
             continue
-        if not ln.startswith("Info:  ") or "logic," in ln or ln.strip() == "Info:":
+        if "ns logic" in ln or not ln.startswith(("Info:", "Warning:")):
             break
     insts = []
     for n in names:
