@@ -1,0 +1,126 @@
+"""Benchmark of RTL simulation at simulator speed: whole MNIST test sets through the harness, bit-exact.
+
+    .venv/bin/python bench/bench_rtl_sim.py [--runs-dir runs/bench-sim] [--data-dir /work/shared/data]
+                                            [--icarus-vectors 1000] [--force]
+
+Designs (trained briefly on full MNIST: `qnn train --epochs 2` for the TFC, 1 for the CNN, then `qnn export`;
+kept under the runs folder and reused):
+- TFC w2a2 (784-64-64-64-10) at `qnn rtl RUN --target-cycles 784`;
+- CNN w4a4 (conv 16, conv 32, dense 128) at `--target-cycles 7056`: the first convolution has one input
+  channel, so 16 PE x 1 SIMD (784 pixels x 9 taps = 7,056 cycles) is as fast as it can be folded.
+For each: `qnn sim RUN -n all` on Verilator (all 10,000 test vectors, random input gaps 0.2 and output
+backpressure 0.3) and `qnn sim RUN -n 1000 --simulator icarus`; simulation wall time, cycles/s, vectors/s.
+A result is kept (resumable) until the hardware sources (hls/rtl, hls/rtlgen, sim) change commit, or --force.
+Results: bench/results/rtl_sim.json and rtl_sim.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qnn.cli import main as qnn  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+DESIGNS = {  # name -> (qnn train arguments, epochs, qnn rtl arguments)
+    "tfc-w2a2": (["--model", "tfc", "-w", "2", "-a", "2"], 2, ["--target-cycles", "784"]),
+    "cnn-w4a4": (["--model", "cnn", "-w", "4", "-a", "4"], 1, ["--target-cycles", "7056"]),
+}
+KEEP = ("simulator", "engine", "vectors", "exact", "mismatched", "throughput_exact", "throughput_vectors",
+        "latency_cycles", "cycles_per_inference", "ideal_cycles", "sim_cycles", "exact_s", "sim_s", "cycles_per_s",
+        "vectors_per_s", "build_s", "build_cached", "gap", "backpressure", "ok")
+
+
+def hw_commit() -> str:
+    p = subprocess.run(["git", "log", "-1", "--format=%h", "--", "hls/rtl", "hls/rtlgen", "sim"], cwd=ROOT,
+                       capture_output=True, text=True)
+    d = subprocess.run(["git", "status", "--porcelain", "--", "hls/rtl", "hls/rtlgen", "sim"], cwd=ROOT,
+                       capture_output=True, text=True)
+    return p.stdout.strip() + ("+dirty" if d.stdout.strip() else "")
+
+
+def ensure_run(runs: Path, name: str, data_dir: str) -> Path:
+    run = runs / name
+    args, epochs, _ = DESIGNS[name]
+    if not (run / "ir" / "graph.json").is_file():
+        assert qnn(["train", str(run), *args, "--epochs", str(epochs), "--data-dir", data_dir, "--quiet",
+                    "--force"]) == 0
+        assert qnn(["export", str(run)]) == 0
+    return run
+
+
+def simulate(run: Path, simulator: str, n: str, data_dir: str) -> dict:
+    cmd = ["sim", str(run), "--simulator", simulator, "-n", n, "--data-dir", data_dir]
+    t0 = time.perf_counter()
+    rc = qnn(cmd)
+    wall = time.perf_counter() - t0
+    res = json.loads((run / "sim" / simulator / "result.json").read_text())
+    row = {k: res.get(k) for k in KEEP}
+    row.update(rc=rc, command="qnn " + " ".join(cmd), command_s=round(wall, 1), load=os.getloadavg()[0])
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs-dir", default=str(ROOT / "runs" / "bench-sim"))
+    ap.add_argument("--data-dir", default=os.environ.get("QNN_DATA", str(ROOT.parent / "shared" / "data")))
+    ap.add_argument("--icarus-vectors", type=int, default=1000)
+    ap.add_argument("--force", action="store_true", help="rerun results already recorded for this commit")
+    args = ap.parse_args()
+    runs = Path(args.runs_dir)
+    out_file = RESULTS / "rtl_sim.json"
+    out = json.loads(out_file.read_text()) if out_file.is_file() else {"rows": []}
+    commit = hw_commit()
+
+    def save():
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        out["updated"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        out_file.write_text(json.dumps(out, indent=2))
+        (RESULTS / "rtl_sim.md").write_text(markdown(out))
+
+    for name, (_, _, rtl_args) in DESIGNS.items():
+        run = ensure_run(runs, name, args.data_dir)
+        for simulator, n in (("verilator", "all"), ("icarus", str(args.icarus_vectors))):
+            old = next((r for r in out["rows"] if r["model"] == name and r["simulator"] == simulator), None)
+            if old and old["hw_commit"] == commit and not args.force:
+                continue
+            assert qnn(["rtl", str(run), *rtl_args]) == 0
+            design = json.loads((run / "rtl" / "design.json").read_text())
+            row = {"model": name, "rtl_command": f"qnn rtl {run} {' '.join(rtl_args)}", "folding": design["folding"],
+                   "hw_commit": commit, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                   **simulate(run, simulator, n, args.data_dir)}
+            out["rows"] = [r for r in out["rows"] if r is not old] + [row]
+            save()
+            print(f"{name} {simulator}: {row['exact']}/{row['vectors']} bit-exact in {row['exact_s']} s, "
+                  f"{row['cycles_per_s']:,.0f} cycles/s, {row['vectors_per_s']:,.1f} vectors/s")
+    save()
+    print(markdown(out))
+
+
+def markdown(o: dict) -> str:
+    L = ["# RTL simulation speed (harness inside the simulator)", "",
+         f"Updated {o.get('updated', '?')}. Exactness pass: random input gaps 0.2, output backpressure 0.3, every "
+         "output compared with the golden model, drained for extra words; wall time of the simulator process.", "",
+         "| model | folding (PE x SIMD) | cycles/inference (ideal) | simulator | vectors | bit-exact | simulation wall s "
+         "| cycles/s | vectors/s | build s | load | hw commit |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(o["rows"], key=lambda r: (r["model"], r["simulator"] != "verilator")):
+        fold = ", ".join(f"{v['pe']}x{v['simd']}" for v in r["folding"].values())
+        cpi = f"{r['cycles_per_inference']:.0f} ({r['ideal_cycles']})" if r["cycles_per_inference"] else "n/a"
+        build = "cached" if r["build_cached"] else f"{r['build_s']:.0f}"
+        L.append(f"| {r['model']} | {fold} | {cpi} | {r['simulator']} | {r['vectors']} | {r['exact']}/{r['vectors']} | "
+                 f"{r['exact_s']:.1f} | {r['cycles_per_s']:,.0f} | {r['vectors_per_s']:,.1f} | {build} | "
+                 f"{r['load']:.1f} | {r['hw_commit']} |")
+    L += ["", "Commands:", ""] + [f"- `{r['rtl_command']}` then `{r['command']}`" for r in o["rows"]]
+    return "\n".join(L) + "\n"
+
+
+if __name__ == "__main__":
+    main()
