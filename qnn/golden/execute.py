@@ -105,8 +105,17 @@ def auto_batch(graph: IntGraph, budget_bytes: int = 16 << 20) -> int:
     return int(np.clip(budget_bytes // (8 * largest), 32, 4096))
 
 
-def predict(graph: IntGraph, x: np.ndarray, batch: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(integer outputs, float logits) for a float input batch, in chunks (``auto_batch`` by default)."""
+def predict(graph: IntGraph, x: np.ndarray, batch: int | None = None,
+            threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(integer outputs, float logits) for a float input batch.
+
+    A streamlined graph runs its compiled plan (``qnn.golden.plan``: fused float32 kernels where bounds prove them
+    exact, parallel chunks with ``threads``); others run node by node in chunks (``auto_batch`` by default)."""
+    if graph.is_streamlined:
+        from qnn.golden.plan import plan_for
+
+        ints = plan_for(graph).predict(x, batch, threads)
+        return ints, dequantize_output(graph, ints)
     batch = batch or auto_batch(graph)
     ints, logits = [], []
     for i in range(0, len(x), batch):

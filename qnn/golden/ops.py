@@ -128,13 +128,18 @@ def flatten(x: np.ndarray) -> np.ndarray:
 
 
 def quantize(x: np.ndarray, scale, zero_point, quant_type: QType) -> np.ndarray:
-    """QONNX Quant in float32 (x / scale + zp, round half to even, clip), zero point removed; BipolarQuant.
+    """QONNX Quant in float32 (x / scale + zp, round half to even, clip), zero point removed; BipolarQuant."""
+    return quantize_values(x, scale, zero_point, quant_type).astype(np.int64)
+
+
+def quantize_values(x: np.ndarray, scale, zero_point, quant_type: QType) -> np.ndarray:
+    """``quantize`` before its int64 conversion: the integers as float32 values.
 
     In place on one float32 temporary; dividing by a power of two is done as the (exact) multiplication by its
     inverse, which is the same float32 result and several times faster."""
     x = np.asarray(x, dtype=np.float32)
     if quant_type.bipolar:
-        return np.where(x >= 0, 1, -1).astype(np.int64)
+        return np.where(x >= 0, np.float32(1), np.float32(-1))
     scale = np.asarray(scale, dtype=np.float32)
     zp = np.asarray(zero_point, dtype=np.float32)
     mant, _ = np.frexp(scale)
@@ -148,7 +153,7 @@ def quantize(x: np.ndarray, scale, zero_point, quant_type: QType) -> np.ndarray:
     np.clip(y, quant_type.min, quant_type.max, out=y)
     if np.any(zp):
         y -= zp
-    return y.astype(np.int64)
+    return y
 
 
 def dequant(x: np.ndarray, scale) -> np.ndarray:
