@@ -42,7 +42,9 @@ demo: setup
 test: setup
 	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS)
 
+# the heavy tests too (markers slow, rtl, hls), with Ray for the distributed sweep test
 test-all: setup
+	$(PY) -m pip install -q -e '.[dev,distributed]'
 	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) -m ""
 
 bench: setup
