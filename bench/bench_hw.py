@@ -7,7 +7,8 @@ under bench/runs/hw/.  For every design (a model at a folding, a device):
 - before: the generator and cores of commit BEFORE (``git archive``), Yosys + nextpnr on the same device;
 - after: `qnn rtl RUN --target-cycles T`, `qnn sim RUN` on Verilator (random gaps and backpressure) and
   Icarus, `qnn synth RUN --target F --device D --freq MHz`: LUT/FF/BRAM/DSP, fmax, inferences/s;
-- cores: each core alone (a few sizes) through Yosys + nextpnr on ECP5 85k, so a regression shows per core.
+- cores: each core alone (a few sizes) through Yosys + nextpnr on ECP5 (25k: the same fabric as the 85k), so a
+  regression shows per core.
 Results: bench/results/hw.json and hw.md.  Finished entries are kept; rerunning resumes.
 """
 from __future__ import annotations
@@ -143,8 +144,11 @@ CORE_SIZES = {
 }
 
 
+CORE_DEVICE = "25k"  # same ECP5 fabric as the 85k, a smaller chip database: faster place and route
+
+
 def core_fmax(name: str, rtl_src: Path, work: Path, freq: float = 150) -> dict:
-    """One core instance as qnn_top, behind the serial shell, through Yosys + nextpnr-ecp5 (85k)."""
+    """One core instance as qnn_top, behind the serial shell, through Yosys + nextpnr-ecp5 (CORE_DEVICE)."""
     from hls.rtlgen.design import Design
     from hls.rtlgen.encoding import Encoding
     from hls.rtlgen.top import Stage, write_top
@@ -170,7 +174,7 @@ def core_fmax(name: str, rtl_src: Path, work: Path, freq: float = 150) -> dict:
     d = Design(rtl_dir=str(work), top="qnn_top", sources=srcs, in_elems=1, in_enc={"bits": widths[0], "mode": 0},
                in_len=1, out_elems=1, out_enc={"bits": widths[1], "mode": 0}, out_len=1, folding={}, layers=[])
     res = synthesize_sources([work / s for s in srcs], "qnn_top", "ecp5", work / "synth", cwd=work)
-    pnr = place_and_route(work, d, DEVICES["85k"], work / "synth", freq, 3600)
+    pnr = place_and_route(work, d, DEVICES[CORE_DEVICE], work / "synth", freq, 3600)
     return {"core": MODULES[core], "params": {k: v for k, v in params.items()},
             **{k: res[k] for k in ("lut", "ff", "bram", "dsp", "lutram", "carry")},
             "fmax_mhz": pnr.get("fmax_mhz"), "critical_path": pnr.get("critical_path"), "pnr": pnr.get("pnr")}
@@ -210,9 +214,21 @@ def main() -> None:
     names = [n for n in DESIGNS if not args.only or n in args.only.split(",")]
     phases = args.phase.split(",")
 
+    touched: set[tuple[str, str, str]] = set()  # (section, name, phase) this process computed
+
     def save():
-        out["updated"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        atomic_write_text(res_path, json.dumps(out, indent=2))
+        # merge into what is on disk: several bench processes (phases) may run at once
+        disk = json.loads(res_path.read_text()) if res_path.is_file() else {}
+        for sec in ("designs", "cores"):
+            disk.setdefault(sec, {})
+            for n, ph in [(n, ph) for s_, n, ph in touched if s_ == sec]:
+                row = disk[sec].setdefault(n, {})
+                row.update({k: v for k, v in out[sec][n].items() if k not in ("before", "after")})
+                row[ph] = out[sec][n][ph]
+        disk["before_commit"] = BEFORE
+        disk["updated"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        out.update(disk)
+        atomic_write_text(res_path, json.dumps(disk, indent=2))
         try:
             from bench_hw_report import markdown
         except ImportError:
@@ -228,10 +244,12 @@ def main() -> None:
             print(f"== {name}: before ({BEFORE[:7]}), {family} {device}", flush=True)
             entry["before"] = synth_dir(rtl, family, device, freq, rtl.parent / "synth")
             entry["before"]["design"] = json.loads((rtl / "design.json").read_text())["layers"]
+            touched.add(("designs", name, "before"))
             save()
         if "after" in phases and (args.redo or "after" not in entry):
             print(f"== {name}: after, {family} {device}", flush=True)
             entry["after"] = after(name, args.vectors)
+            touched.add(("designs", name, "after"))
             save()
     if "cores" in phases:
         with tempfile.TemporaryDirectory() as tmp:
@@ -246,8 +264,8 @@ def main() -> None:
                     if args.redo or label not in row:
                         print(f"== core {cname}: {label}", flush=True)
                         row[label] = core_fmax(cname, src, RUNS / "cores" / label / cname)
+                        touched.add(("cores", cname, label))
                         save()
-    out["finished"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     save()
 
 

@@ -56,7 +56,8 @@ def fmax_from_log(text: str) -> float | None:
 
 
 _CRIT_HEAD = re.compile(r"Critical path report for clock '?([^'\s]+)'? \(posedge -> posedge\)")
-_CRIT_CELL = re.compile(r"^Info:\s+[\d.]+\s+[\d.]+\s+(Source|Net)\s+(\S+)")
+# "Info:  1.4  1.4  Source NAME" (nextpnr-ice40 0.4) or "Info:   clk-to-q  0.52  0.52 Source NAME" (newer)
+_CRIT_CELL = re.compile(r"^(?:Info|Warning):\s+(?:[a-z-]+\s+)?[\d.]+\s+([\d.]+)\s+(Source|Net|Setup)\s+(\S+)", re.I)
 _INSTANCE = re.compile(r"(?:^|\.)u_top\.(u_[A-Za-z0-9_]+)|^(u_[A-Za-z0-9_]+)\.")
 
 
@@ -77,8 +78,9 @@ def critical_path(text: str) -> dict | None:
     for ln in lines[starts[-1] + 1:]:
         m = _CRIT_CELL.match(ln)
         if m:
-            names.append(m.group(2))
-            total = float(ln.split()[2])
+            total = float(m.group(1))
+            if m.group(2).lower() != "setup":
+                names.append(m.group(3))
             continue
         if "ns logic" in ln or not ln.startswith(("Info:", "Warning:")):
             break
