@@ -46,7 +46,8 @@ def gemm_mlp(path, trans_a: bool = False, trans_b: bool = True, opset: int = 13,
     return b.build(y, [1, 5], path, opset=opset)
 
 
-FRONTS = {"none": [], "2x-1": [("Mul", 2.0), ("Sub", 1.0)], "div": [("Div", 4.0)], "x+1/2": [("Add", 1.0), ("Div", 2.0)]}
+FRONTS = {"none": [], "2x-1": [("Mul", 2.0), ("Sub", 1.0)], "div": [("Div", 4.0)], "x+1/2": [("Add", 1.0), ("Div", 2.0)],
+          "per-channel": [("Mul", [2.0 ** -(i % 3) for i in range(20)]), ("Sub", [float(i % 5) for i in range(20)])]}
 
 
 def annotated_mlp(path, dtype: str, front: str = "none", n_in: int = 20, domain: str | None = None):

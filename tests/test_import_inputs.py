@@ -19,6 +19,7 @@ ANNOTATED = [  # (finn_datatype, preprocessing in front, IR input type after it,
     ("TERNARY", "none", "INT2N", 1.0),
     ("UINT8", "none", "UINT8", 1.0),
     ("UINT8", "div", "UINT8", 0.25),
+    ("UINT8", "per-channel", "INT11", 0.25),  # x * 2^-(0..2) - (0..4): -4 .. 255 on a 0.25 grid
     ("INT4", "none", "INT4", 1.0),
     ("INT4", "2x-1", "INT6", 1.0),  # 2x - 1 of -8..7: -17..13
     ("FIXED<8,4>", "none", "INT8", 2.0**-4),

@@ -135,31 +135,59 @@ def choose_input_type(graph, tensor: str, option: str | None) -> InputType:
     return parse_input_type(DEFAULT_SPEC, source="default")
 
 
-def _front_values(t: InputType, front: list, channels: int) -> np.ndarray:
-    """Every value of ``t`` through the host-side nodes ``front`` (float32, as the golden model computes them)."""
-    v = np.broadcast_to(t.values()[:, None], (len(t.values()), channels)).astype(np.float32)
-    for n in front:
-        if isinstance(n, N.Affine):
-            v = v * np.asarray(n.mul, dtype=np.float32) + np.asarray(n.add, dtype=np.float32)
-        elif isinstance(n, N.Relu):
-            v = np.maximum(v, np.float32(0))
-        else:
-            raise UnsupportedOp(f"node {n.name} ({n.kind}) cannot run on the host before the input quantizer")
-    return v
+def _front_chunks(t: InputType, front: list, channels: int, budget: int = 1 << 22):
+    """Every value of ``t`` through the host-side nodes ``front`` (float32, as the golden model computes them), in
+    chunks of channels of at most ``budget`` values; one channel when every constant is a scalar."""
+    consts = [np.asarray(getattr(n, f)) for n in front for f in ("mul", "add") if hasattr(n, f)]
+    channels = channels if any(c.size > 1 for c in consts) else 1
+    vals = t.values()
+    step = max(1, budget // len(vals))
+    for c0 in range(0, channels, step):
+        c1 = min(channels, c0 + step)
+        v = np.broadcast_to(vals[:, None], (len(vals), c1 - c0)).astype(np.float32)
+        for n in front:
+            if isinstance(n, N.Affine):
+                mul, add = (np.broadcast_to(np.asarray(x, np.float32).reshape(-1), (channels,))[c0:c1]
+                            for x in (n.mul, n.add))
+                v = v * mul + add
+            elif isinstance(n, N.Relu):
+                v = np.maximum(v, np.float32(0))
+            else:
+                raise UnsupportedOp(f"node {n.name} ({n.kind}) cannot run on the host before the input quantizer")
+        yield v
 
 
-def _grid_scale(v: np.ndarray, hint: float) -> float | None:
-    """The largest power of two making every value an integer, else ``hint / 2^j`` within float32 rounding."""
-    for e in range(24, -60, -1):
-        s = np.float32(2.0**e)
-        if np.all(v / s == np.round(v / s)) and np.abs(v / s).max(initial=0) < 2**24:
-            return float(s)
-    for j in range(4):
-        s = np.float32(hint / 2**j)
-        k = v / s
-        if s > 0 and np.all(np.abs(k - np.round(k)) < 1e-3):
-            return float(s)
-    return None
+def _on_grid(v: np.ndarray, s: float, exact: bool) -> bool:
+    k = v / np.float32(s)
+    ok = np.all(k == np.round(k)) if exact else np.all(np.abs(k - np.round(k)) < 1e-3)
+    return bool(ok and np.abs(k).max(initial=0) < 2**24)
+
+
+def _pow2_exponent(v: np.ndarray) -> int | None:
+    """The largest e such that every value is an integer multiple of 2^e (None if there is none)."""
+    return next((e for e in range(24, -60, -1) if _on_grid(v, 2.0**e, exact=True)), None)
+
+
+def _derived_grid(t: InputType, front: list, channels: int, hint: float):
+    """(scale, lo, hi) of the integer grid of every preprocessed value, "bipolar", or None. A power-of-two scale
+    when one makes every value an integer (exact), else ``hint / 2^j`` within float32 rounding."""
+    chunks = lambda: _front_chunks(t, front, channels)  # noqa: E731 - regenerated per pass, never all in memory
+    bipolar, exps, lo, hi = True, [], np.inf, -np.inf
+    for v in chunks():
+        bipolar &= set(np.unique(v).tolist()) <= {-1.0, 1.0}
+        exps.append(_pow2_exponent(v))
+        lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
+    if bipolar:
+        return "bipolar"
+    s = 2.0 ** min(exps) if None not in exps else None
+    for j in range(4 if s is None else 0):
+        cand = float(np.float32(hint / 2**j))
+        if cand > 0 and all(_on_grid(v, cand, exact=False) for v in chunks()):
+            s = cand
+            break
+    if s is None or max(abs(lo), abs(hi)) / s >= 2**24:
+        return None
+    return s, int(np.round(lo / np.float32(s))), int(np.round(hi / np.float32(s)))
 
 
 def input_quantizer(t: InputType, front: list, channels: int, node) -> N.Quantize:
@@ -170,21 +198,19 @@ def input_quantizer(t: InputType, front: list, channels: int, node) -> N.Quantiz
     if len(t.values()) > ENUMERATE_MAX:
         raise UnsupportedOp(f"{where}: preprocessing in front of a {t.spec} input cannot be checked exactly; use a "
                             f"type of at most 16 bits (--input-type) or put a Quant node before {display_name(node)}")
-    v = _front_values(t, front, channels)
-    if set(np.unique(v).tolist()) == {-1.0, 1.0}:  # e.g. FINN's 2x - 1 on a BINARY input
-        return N.Quantize("input_quant", scale=np.float32(1), zero_point=np.float32(0), quant_type=QType.bipolar_type())
     hint = t.scale
     for n in front:
         if isinstance(n, N.Affine) and np.asarray(n.mul).size == 1:
             hint = float(np.float32(hint) * np.float32(n.mul))
-    s = _grid_scale(v, abs(hint))
-    if s is None:
+    grid = _derived_grid(t, front, channels, abs(hint))
+    if grid == "bipolar":  # e.g. FINN's 2x - 1 on a BINARY input
+        return N.Quantize("input_quant", scale=np.float32(1), zero_point=np.float32(0), quant_type=QType.bipolar_type())
+    if grid is None:
         raise UnsupportedOp(f"{where}: the preprocessing in front of it ({', '.join(n.name for n in front)}) does not "
                             f"map the {t.spec} input onto one integer grid; put a Quant node before "
                             f"{display_name(node)}")
-    k = np.round(v / np.float32(s))
-    qt = QType.for_range(int(k.min()), int(k.max()))
-    return N.Quantize("input_quant", scale=np.float32(s), zero_point=np.float32(0), quant_type=qt)
+    s, lo, hi = grid
+    return N.Quantize("input_quant", scale=np.float32(s), zero_point=np.float32(0), quant_type=QType.for_range(lo, hi))
 
 
 def round_to_grid(meta: dict, x: np.ndarray) -> np.ndarray:
