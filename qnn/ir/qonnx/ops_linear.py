@@ -132,7 +132,10 @@ def elementwise(w: Walk, node) -> None:
     if op in ("Add", "Sub") and _absorb_bias(w.out, k if op == "Add" else -k):
         return
     one, zero = np.float32(1), np.float32(0)
-    mul, add = {"Mul": (k, zero), "Div": ((one / k).astype(np.float32), zero), "Add": (one, k), "Sub": (one, -k)}[op]
+    if op == "Div":
+        mul, add = (one / k).astype(np.float32), zero
+    else:
+        mul, add = {"Mul": (k, zero), "Add": (one, k), "Sub": (one, -k)}[op]
     w.out.append(N.Affine(node.name, mul=mul, add=add))
 
 
