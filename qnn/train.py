@@ -95,10 +95,12 @@ def restore_runtime_stats(model: nn.Module, stats: dict) -> None:
 
 
 def hinge_loss(scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """One-vs-rest hinge loss mean(max(0, 1 - t * s)), t = +1 for the true class and -1 elsewhere: each output is a
-    perceptron whose sign says "this class" or not (the perceptron criterion with a margin of 1)."""
+    """One-vs-rest hinge loss, class-balanced: each output is a perceptron whose sign says "this class" (t = +1) or
+    not (t = -1), trained on max(0, 1 - t * s) with its positive and its negatives weighted half and half (else the
+    nine negatives per sample push every unit to say "no")."""
     t = 2.0 * nn.functional.one_hot(y, scores.shape[1]).to(scores.dtype) - 1.0
-    return torch.relu(1.0 - t * scores).mean()
+    w = torch.where(t > 0, 0.5, 0.5 / max(1, scores.shape[1] - 1))
+    return (torch.relu(1.0 - t * scores) * w).sum(1).mean()
 
 
 def _loss_inputs(model: nn.Module, spec: ModelSpec, xb: torch.Tensor):

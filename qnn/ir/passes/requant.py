@@ -158,9 +158,11 @@ def _check_monotonic(segment, quant, producer, level_fn, f, lo, hi) -> None:
     ok &= ~has_rise | (at(a_s) <= at(hi))
     if not ok.all():
         c = int(np.flatnonzero(~ok)[0])
-        dip = float(np.abs(apply_node(act, np.array([z_star], np.float32))[0]))
-        raise QnnError(f"node {act.name} ({act.fn}): its quantized output is not monotonic over the reachable "
-                       f"range of {producer.name} (channel {c}: the dip of {dip:.3f} below 0 reaches a level of "
-                       f"{quant.name} below the one at the low end), so thresholds cannot represent it; give "
-                       f"{quant.name} a scale above {2 * dip:.3f} (the dip then rounds to 0), or use a monotonic "
-                       "activation")
+        levels = [int(at(v)[c]) + quant.out_type.min for v in (lo, np.minimum(a_s, hi), hi)]  # output values
+        dip = float(apply_node(act, np.array([z_star], np.float32))[0])
+        hint = (f"give {quant.name} a scale above {-2 * dip:.3f} (the dip then rounds to 0), or use a monotonic "
+                "activation" if dip < 0 else "use a monotonic activation")
+        raise QnnError(f"node {act.name} ({act.fn}): its quantized output is not monotonic over the reachable range "
+                       f"of {producer.name} (channel {c}: levels {levels[0]}, {levels[1]}, {levels[2]} out of {quant.name} "
+                       f"at the low end, the turning point and the high end), so thresholds cannot represent it; "
+                       + hint)
