@@ -197,6 +197,62 @@ def _port_widths(module: str, p: dict, in_w: int, out_w: int) -> tuple[int, int]
     return in_w, out_w
 
 
+# resource-model calibration: Yosys (no place and route) on these designs -> hls/rtlgen/resource_model.json
+CALIB = [("tfc-w2a2", 196, "ecp5"), ("tfc-w2a2", 784, "ecp5"), ("tfc-w2a2", 3136, "ecp5"), ("tfc-w1a1", 98, "ecp5"),
+         ("cnn-w4a4", None, "ecp5"), ("tfc-w2a2", 784, "ice40"), ("tfc-w2a2", 3136, "ice40"), ("mlp-w2a2", 1568, "ice40"),
+         ("mlp-w2a2", 392, "ice40")]
+
+
+def calibrate(redo: bool) -> dict:
+    """Yosys LUT/FF/BRAM of the CALIB designs with their model features, kept in resource_model.json."""
+    from hls.rtlgen import generate_rtl
+    from hls.rtlgen.design import load_design
+    from hls.rtlgen.fit import MODEL_FILE, design_features, estimate
+    from hls.rtlgen.generate import build_stages
+    from hls.rtlgen.layers import hardware_layers
+    from hls.synth.flow import synthesize_sources
+    from qnn.run import Run
+
+    data = json.loads(MODEL_FILE.read_text()) if MODEL_FILE.is_file() else {"points": []}
+    have = {(q["design"], q["family"]) for q in data["points"]}
+    for model, tc, family in CALIB:
+        name = f"{model}-{tc or 'default'}"
+        if (name, family) in have and not redo:
+            continue
+        print(f"== calibration: {name} {family}", flush=True)
+        out = RUNS / "calib" / name / "rtl"
+        graph = Run(ensure_model(model)).graph()
+        generate_rtl(graph, out, None, tc)
+        d = load_design(out)
+        res = synthesize_sources(d.source_paths(), "qnn_top", family, out.parent / f"synth_{family}", cwd=out)
+        layers, in_type, _ = hardware_layers(graph)
+        from hls.rtlgen.folding import Fold
+
+        fold = {k: Fold(v["pe"], v["simd"]) for k, v in d.folding.items()}
+        stages = build_stages(layers, in_type, fold, out.parent / "scratch")
+        data["points"] = [q for q in data["points"] if (q["design"], q["family"]) != (name, family)]
+        data["points"].append({"design": name, "family": family, "features": design_features(stages, family),
+                               "lut": res["lut"], "ff": res["ff"], "bram": res["bram"],
+                               "yosys": "Yosys 0.23 " + res["script"].rsplit("/", 1)[-1]})
+        atomic_write_text(MODEL_FILE, json.dumps(data, indent=1))
+    # the check: the model (fitted on all points) against each point
+    rows = []
+    for q in data["points"]:
+        model, tc = q["design"].rsplit("-", 1)
+        out = RUNS / "calib" / q["design"] / "rtl"
+        d = load_design(out)
+        graph = Run(ensure_model(model)).graph()
+        layers, in_type, _ = hardware_layers(graph)
+        from hls.rtlgen.folding import Fold
+
+        fold = {k: Fold(v["pe"], v["simd"]) for k, v in d.folding.items()}
+        est = estimate(build_stages(layers, in_type, fold, out.parent / "scratch"), q["family"])
+        rows.append({"design": q["design"], "family": q["family"], "yosys_lut": q["lut"], "model_lut": round(est.lut),
+                     "lut_err": (est.lut - q["lut"]) / q["lut"], "yosys_ff": q["ff"], "model_ff": round(est.ff),
+                     "ff_err": (est.ff - q["ff"]) / q["ff"], "yosys_bram": q["bram"], "model_bram": est.bram})
+    return {"points": rows, "within_20pct": all(abs(r["lut_err"]) <= 0.2 and abs(r["ff_err"]) <= 0.2 for r in rows)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--phase", default="before,after,cores")
@@ -247,6 +303,11 @@ def main() -> None:
             entry["after"] = after(name, args.vectors)
             touched.add(("designs", name, "after"))
             save()
+    if "calib" in phases:
+        out["calibration"] = calibrate(args.redo)
+        disk = json.loads(res_path.read_text()) if res_path.is_file() else {}
+        disk["calibration"] = out["calibration"]
+        atomic_write_text(res_path, json.dumps(disk, indent=2))
     if "cores" in phases:
         with tempfile.TemporaryDirectory() as tmp:
             arch = subprocess.run(["git", "-C", str(ROOT), "archive", BEFORE, "hls/rtl"], check=True,

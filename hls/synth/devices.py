@@ -38,6 +38,16 @@ SYNTH_CMD = {"ice40": "synth_ice40", "ecp5": "synth_ecp5", "xilinx": "synth_xili
 DSP_FLAG = {"ice40": ("-dsp", ""), "ecp5": ("", "-nodsp"), "xilinx": ("", "-nodsp")}  # (with, without)
 
 
+def device_named(name: str) -> Device:
+    """A device by name; ``ecp5-85k`` / ``ice40-up5k`` spellings accepted."""
+    from qnn.errors import QnnError
+
+    key = name.lower().split("-", 1)[1] if name.lower().split("-", 1)[0] in ("ecp5", "ice40", "xilinx") else name.lower()
+    if key not in DEVICES:
+        raise QnnError(f"unknown device {name!r}: choose one of {', '.join(DEVICES)} (ecp5-85k style also works)")
+    return DEVICES[key]
+
+
 def synth_command(family: str, dsp: bool) -> str:
     flag = DSP_FLAG[family][0 if dsp else 1]
     return f"{SYNTH_CMD[family]} {flag}".strip()

@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
         run: Path = typer.Argument(..., help="Run directory (needs ir/ from `qnn export`)."),
         folding: str = typer.Option(None, "--folding", help='Per-layer folding, JSON or a JSON file: {"Gemm_0": {"pe": 4, "simd": 16}}.'),
         target_cycles: int = typer.Option(None, "--target-cycles", help="Fold the layers not given in --folding to meet this many cycles per inference."),
+        fit: str = typer.Option(None, "--fit", help="Fold for the highest throughput that fits this device (resource model): up5k, hx8k, ecp5-25k, ecp5-45k, ecp5-85k, xc7a35t, xc7a100t."),
     ) -> None:
         """Generate synthesizable Verilog (qnn_top + cores + ROM files) into RUN/rtl."""
         from rich.console import Console
@@ -32,6 +33,15 @@ def register(app: typer.Typer) -> None:
 
         r = Run(run)
         graph = r.graph()
+        fit_note = ""
+        if fit:
+            from hls.rtlgen.fit import fit_target
+            from hls.synth.devices import device_named
+
+            dev = device_named(fit)
+            target_cycles, _, est = fit_target(graph, dev)
+            fit_note = (f"--fit {dev.name}: estimated ~{est.lut:.0f} LUTs, ~{est.ff:.0f} FFs, {est.bram:g} block RAMs "
+                        f"of {dev.luts} / {dev.ffs} / {dev.brams:g}")
         with r.step("rtl") as tmp:
             design = generate_rtl(graph, tmp, parse_folding(folding), target_cycles)
         t = Table(title=f"RTL for {r.name}: {r.rtl_dir}")
@@ -45,6 +55,8 @@ def register(app: typer.Typer) -> None:
         con.print(f"ideal cycles per inference: {design.ideal_cycles} (slowest layer {design.bottleneck}); "
                   f"input {design.in_elems} x {design.in_enc['bits']} bit per word, output {design.out_elems} x "
                   f"{design.out_enc['bits']} bit; {len(design.stages)} core instances")
+        if fit_note:
+            con.print(fit_note)
 
     @app.command("sim")
     @writes_run("run")
