@@ -1,16 +1,18 @@
 """Property suite (Hypothesis): random MLPs and CNNs over the configuration space; see checks.py for the properties.
 
 Fast: ``FAST_MLPS + FAST_CNNS`` generated networks (derandomized, so every run checks the same ones), all fast
-properties on each. Marker ``slow``: more of them. Markers ``hls`` / ``rtl``: a sample through hls4ml's C simulation
-and through RTL simulation (Icarus), against golden.
+properties on each. Marker ``slow``: 600 more, CNNs with up to three conv blocks.
+Hardware (hls4ml C simulation, RTL) on a sample: test_hardware.py.
 """
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
+import pytest
 from checks import Net, all_fast
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from netgen import conv_nets, mlp_nets
 
 FAST_MLPS, FAST_CNNS = 110, 100
@@ -32,4 +34,11 @@ def test_mlp_properties(cfg):
 @settings(max_examples=FAST_CNNS, **FAST)
 @given(cfg=conv_nets())
 def test_cnn_properties(cfg):
+    _check(cfg)
+
+
+@pytest.mark.slow
+@settings(max_examples=600, **FAST)
+@given(cfg=st.one_of(mlp_nets(), conv_nets(max_convs=3)))
+def test_more_networks_properties(cfg):
     _check(cfg)

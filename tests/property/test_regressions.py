@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from checks import Net, all_fast
 from netgen import Conv, NetConfig
@@ -31,3 +32,27 @@ def test_regression(name):
         all_fast(net, Path(d))
         if name == "pool_before_negative_bn":
             assert net.refusal is not None and "MaxPool_0" in net.refusal
+
+
+@pytest.mark.parametrize("w,a,ib", [(1, 1, 1), pytest.param(2, 2, 1, marks=pytest.mark.slow),
+                                    pytest.param(1, 2, 2, marks=pytest.mark.slow)])
+def test_cli_input_bits_train_export_exact(tmp_path, capsys, w, a, ib):
+    """The issue's reproduction through the CLI: `qnn train --input-bits 1|2` then `qnn export` is exact."""
+    from qnn.cli import main
+
+    run = tmp_path / "r"
+    assert main(["train", str(run), "--model", "tfc", "--hidden", "16", "-w", str(w), "-a", str(a), "--input-bits",
+                 str(ib), "--epochs", "1", "--limit-train", "600", "--threads", "1"]) == 0
+    assert main(["export", str(run), "--check", "300"]) == 0
+    capsys.readouterr()
+    from qnn.data import load_dataset
+    from qnn.golden import predict
+    from qnn.run import Run
+    from qnn.train import load_model, predict_logits
+
+    r = Run(run)
+    x = load_dataset("mnist", "test").x
+    ref = predict_logits(load_model(r), x)
+    _, logits = predict(r.graph(), x)
+    assert np.array_equal(logits.argmax(1), ref.argmax(1)) and np.array_equal(logits, ref)
+    assert r.graph().input_quant.out_type.bipolar == (ib == 1)
