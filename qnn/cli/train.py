@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
                                        "(at 1 bit: the bipolar sign)"),
         weight_bits: int = typer.Option(4, "-w", "--weight-bits", help="1..8, or 32 for a float model"),
         act_bits: int = typer.Option(4, "-a", "--act-bits", help="1..8, or 32 for a float model"),
-        input_bits: int = typer.Option(8, help="input quantizer bits, 1..8"),
+        input_bits: int = typer.Option(8, help="input quantizer bits, 1..8 (1 = FINN's sign(2x - 1), bipolar)"),
         hidden: str = typer.Option(None, help="dense layer widths, e.g. 64,64 (overrides the preset)"),
         channels: str = typer.Option(None, help="conv channels, e.g. 16,32 (overrides the preset)"),
         batchnorm: bool = typer.Option(True, help="BatchNorm before each activation"),
