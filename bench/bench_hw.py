@@ -75,11 +75,14 @@ def generate_before(design: str) -> Path:
     return out
 
 
-def synth_dir(rtl_dir: Path, family: str, device: str, freq: float, out_dir: Path) -> dict:
+BEFORE_NO_PNR = {"tfc-w1a1-98"}  # before: Yosys figures only (the LUT comparison), to save place-and-route time
+
+
+def synth_dir(rtl_dir: Path, family: str, device: str, freq: float, out_dir: Path, pnr: bool = True) -> dict:
     from hls.synth import synthesize
 
     t0 = time.perf_counter()
-    rep = synthesize(rtl_dir, family, out_dir, device=device, freq_mhz=freq)
+    rep = synthesize(rtl_dir, family, out_dir, device=device, freq_mhz=freq, pnr=pnr)
     rep.pop("cell_types", None)
     rep["wall_s"] = round(time.perf_counter() - t0, 1)
     return rep
@@ -294,7 +297,7 @@ def main() -> None:
         if "before" in phases and (args.redo or "before" not in entry):
             rtl = generate_before(name)
             print(f"== {name}: before ({BEFORE[:7]}), {family} {device}", flush=True)
-            entry["before"] = synth_dir(rtl, family, device, freq, rtl.parent / "synth")
+            entry["before"] = synth_dir(rtl, family, device, freq, rtl.parent / "synth", pnr=name not in BEFORE_NO_PNR)
             entry["before"]["design"] = json.loads((rtl / "design.json").read_text())["layers"]
             touched.add(("designs", name, "before"))
             save()
@@ -393,6 +396,16 @@ def markdown(o: dict) -> str:
             b, a = e["before"]["lut"], e["after"]["synth"]["lut"]
             L.append(f"- {name}: LUT {b} -> {a} ({100 * (a - b) / b:+.0f} %), FF {e['before']['ff']} -> "
                      f"{e['after']['synth']['ff']}")
+    cal = o.get("calibration")
+    if cal:
+        L += ["", "## Resource model against Yosys (`qnn rtl --fit`; fitted on these points)", "",
+              "| design | family | LUT Yosys | LUT model | error | FF Yosys | FF model | error | BRAM Yosys | BRAM model |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+        for r in cal["points"]:
+            L.append(f"| {r['design']} | {r['family']} | {r['yosys_lut']} | {r['model_lut']} | {100 * r['lut_err']:+.0f} % | "
+                     f"{r['yosys_ff']} | {r['model_ff']} | {100 * r['ff_err']:+.0f} % | {r['yosys_bram']:g} | "
+                     f"{r['model_bram']:g} |")
+        L.append(f"\nAll LUT and FF estimates within 20 % of Yosys: {'yes' if cal['within_20pct'] else 'no'}.")
     L += ["", f"## Cores alone (ECP5 {CORE_DEVICE}, goal 150 MHz)", "",
           "| core | size | LUT before | LUT after | FF before | FF after | fmax before | fmax after | critical path after |",
           "|---|---|---|---|---|---|---|---|---|"]
