@@ -17,9 +17,10 @@ HARDWARE = frozenset({Step.hls, Step.rtl, Step.sim, Step.synth})
 
 
 def tiny(**kw) -> FlowConfig:
-    """Seconds per flow: a 16-unit MLP, 2 epochs on 300 embedded digits, 100 test digits."""
-    base = dict(model="mlp", hidden=(16,), weight_bits=2, act_bits=2, epochs=2, batch_size=64, limit_train=300,
-                eval_limit=100, threads=1, skip=HARDWARE)
+    """Seconds per flow: a 16-unit MLP, 2 epochs on 600 embedded digits (about 65 % on the test digits: it
+    learns), 100 test digits."""
+    base = dict(model="mlp", hidden=(16,), weight_bits=2, act_bits=2, epochs=2, batch_size=32, lr=1e-2,
+                limit_train=600, eval_limit=100, check_vectors=100, threads=1, skip=HARDWARE)
     return FlowConfig(**{**base, **kw})
 
 
@@ -33,8 +34,9 @@ def test_software_flow_then_rerun_is_cached_and_a_changed_input_redoes_only_its_
     assert statuses(s1) == {"train": "done", "export": "done", "golden": "done", "report": "done"}
     assert s1.ok
     g = s1.result(Step.golden)
-    assert 0.0 <= g["accuracy"] <= 1.0 and g["n"] == 100
-    assert g["golden_vs_brevitas"] > 0.95  # the integer model is the Brevitas model
+    assert g["accuracy"] > 0.4 and g["n"] == 100  # chance is 10 %: the training learned something
+    assert g["golden_vs_brevitas"] == 1.0  # the integer model is the Brevitas model
+    assert s1.result(Step.export)["check"]["exact"] is True  # ... to the bit, on the export's check vectors
     assert g["bops"] == (784 * 16 * 2 * 8 + 16 * 10 * 2 * 2)  # first layer sees the 8-bit input
     rec = load_record(run)
     assert rec["steps"]["train"]["status"] == "done" and rec["config"]["epochs"] == 2
@@ -162,20 +164,27 @@ def test_ir_fingerprint_ignores_npz_timestamps(tmp_path):
 
 @pytest.mark.rtl
 def test_whole_flow_to_verified_hardware(tmp_path):
-    """train -> ... -> synth on a tiny MLP: every hardware step runs where its tool exists, bit-exact."""
+    """train -> ... -> synth on a tiny MLP: every step runs (`make setup` installs g++, Verilator, Yosys), bit-exact."""
     run = Run(tmp_path / "run")
     s = run_flow(run, tiny(skip=frozenset(), hls_vectors=20, sim_vectors=10, pnr=False, target_cycles=400))
-    st = statuses(s)
-    assert st["train"] == st["export"] == st["golden"] == st["rtl"] == "done"
-    for step in ("hls", "sim", "synth"):
-        assert st[step] in ("done", "skipped"), (step, s.outcomes)
-    if st["sim"] == "done":
-        r = s.result(Step.sim)
-        assert r["ok"] and r["exact"] == 10
-        assert r["cycles_per_inference"] <= 1.1 * r["ideal_cycles"]
-    if st["hls"] == "done":
-        assert s.result(Step.hls)["bit_exact"]
-    if st["synth"] == "done":
-        assert s.result(Step.synth)["lut"] > 0
+    assert statuses(s) == {step.value: "done" for step in Step}, s.outcomes
+    assert s.ok and s.result(Step.golden)["golden_vs_brevitas"] == 1.0
+    r = s.result(Step.sim)
+    assert r["ok"] and r["simulator"] == "verilator" and r["exact"] == r["vectors"] == 10
+    assert r["cycles_per_inference"] <= 1.1 * r["ideal_cycles"]
+    h = s.result(Step.hls)
+    assert h["bit_exact"] and h["exact_vectors"] == h["vectors"] == 20
+    assert s.result(Step.synth)["lut"] > 0 and s.result(Step.synth)["fits"]
     html = (run.path / "report.html").read_text()
     assert "Bit-exactness" in html and "data:image/png;base64," in html
+
+
+def test_rtl_and_verilator_simulation_in_the_default_suite(tmp_path):
+    """The flow's default simulator in `make test`: a small network through rtl + sim on Verilator, bit-exact."""
+    run = Run(tmp_path / "run")
+    s = run_flow(run, tiny(hidden=(8,), skip=frozenset({Step.hls, Step.synth, Step.report}), sim_vectors=20,
+                           sim_throughput_vectors=4, target_cycles=800))
+    assert statuses(s) == {"train": "done", "export": "done", "golden": "done", "rtl": "done", "sim": "done"}
+    r = s.result(Step.sim)
+    assert r["simulator"] == "verilator" and r["ok"] and r["exact"] == r["vectors"] == 20
+    assert r["throughput_exact"] == r["throughput_vectors"] == 4
