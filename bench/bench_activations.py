@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -58,9 +57,8 @@ def bench_one(name: str, run_dir: Path, data_dir: str, epochs: int, threads: int
     run = Run(run_dir)
     run.write_config({"dataset": {"name": "mnist", "data_dir": data_dir, "options": {}}, "model": spec.to_dict(),
                       "train": asdict(cfg), "limit_train": None})
-    t0 = time.time()  # an interrupted training resumes from its last epoch (then this times only the rest)
-    model, _ = train(run, spec, cfg, train_ds, resume=True, quiet=not sys.stdout.isatty())
-    train_s = time.time() - t0
+    model, hist = train(run, spec, cfg, train_ds, resume=True, quiet=not sys.stdout.isatty())
+    train_s = sum(h["seconds"] for h in hist)  # the epochs' own times (a resumed run keeps the earlier ones)
     export_qonnx(model, spec, run.onnx)
     graph = graph_from_qonnx(run.onnx)
     with run.step("ir") as tmp:
@@ -118,15 +116,16 @@ def write_results(rows: dict, meta: dict) -> str:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description="activations / logreg / perceptron benchmark on MNIST")
     ap.add_argument("--only", default=",".join(MODELS))
-    ap.add_argument("--epochs", type=int, default=5, help="epochs per TFC model")
-    ap.add_argument("--linear-epochs", type=int, default=10, help="epochs per logreg / perceptron model")
+    ap.add_argument("--epochs", type=int, default=1, help="epochs per TFC model")
+    ap.add_argument("--linear-epochs", type=int, default=3, help="epochs per logreg / perceptron model")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--data", default=os.environ.get("QNN_DATA", str(ROOT.parent / "shared" / "data")))
     ap.add_argument("--runs", default=str(ROOT / "bench" / "runs" / "activations"))
     args = ap.parse_args(argv)
     rows = {}
     for name in MODELS:
-        f = Path(args.runs) / name / "row.json"
+        epochs = args.epochs if MODELS[name][0] == "tfc" else args.linear_epochs
+        f = Path(args.runs) / name / f"row_e{epochs}.json"
         if f.is_file():
             rows[name] = json.loads(f.read_text())
     meta = {"threads": args.threads, "epochs_tfc": args.epochs, "epochs_linear": args.linear_epochs}
@@ -138,7 +137,7 @@ def main(argv=None) -> None:
         print(f"== {name}", flush=True)
         epochs = args.epochs if MODELS[name][0] == "tfc" else args.linear_epochs
         row = bench_one(name, Path(args.runs) / name, args.data, epochs, args.threads)
-        atomic_write_text(Path(args.runs) / name / "row.json", json.dumps(row, indent=2))
+        atomic_write_text(Path(args.runs) / name / f"row_e{epochs}.json", json.dumps(row, indent=2))
         rows[name] = row
         print(write_results(rows, meta), flush=True)
     print(write_results(rows, meta), flush=True)
