@@ -159,3 +159,26 @@ def test_cli_train_activation(tmp_path, capsys):
     code = main(["train", str(tmp_path / "r2"), "--activation", "swish"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.startswith("error: unknown activation 'swish'") and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("preset", ["logreg", "perceptron"])
+def test_linear_presets_hls4ml_and_rtl_equal_golden(tmp_path, preset):
+    from hls_helpers import small_graph
+
+    from hls.hls4ml.flow import build_project, random_vectors
+    from hls.hls4ml.options import HlsOptions
+    from hls.rtlgen import generate_rtl
+    from sim.network import simulate
+    from sim.tools import available
+
+    graph = small_graph(tmp_path, preset, 4, 4, in_shape=(1, 8, 8))
+    assert [n.kind for n in graph.body] == (["Dense"] if preset == "logreg" else ["Dense", "MultiThreshold"])
+    q = random_vectors(graph, 200)
+    res = build_project(graph, HlsOptions(), tmp_path / "prj", q)
+    assert res.csim.vectors == 200 and res.csim.bit_exact, res.csim.first_mismatch.describe()
+    if not available("icarus"):
+        pytest.skip("iverilog not installed")
+    generate_rtl(graph, tmp_path / "rtl", target_cycles=16)
+    sim = simulate(tmp_path / "rtl", graph, q[:30], simulator="icarus", work_dir=tmp_path / "sim",
+                   throughput_vectors=4)
+    assert sim.vectors == 30 and sim.exact == sim.vectors, sim.first_mismatch()
