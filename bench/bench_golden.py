@@ -135,11 +135,12 @@ def uptime() -> str:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| model | threads | golden (s, 10k) | Brevitas (s, 10k) | golden / Brevitas speed | bit-exact every repeat |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| model | threads | golden (s, 10k) | Brevitas (s, 10k) | golden / Brevitas speed | bit-exact every repeat "
+             "| measured (load after) |", "|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['model']} | {r['threads']} | {r['golden_s']:.3f} | {r['brevitas_s']:.3f} | "
-                     f"**{r['speedup']:.2f}x** | {'yes' if r['bit_exact_every_repeat'] else 'NO'} |")
+                     f"**{r['speedup']:.2f}x** | {'yes' if r['bit_exact_every_repeat'] else 'NO'} "
+                     f"({r['repeats']} repeats) | {r.get('measured', '?')} ({r.get('load', '?').strip(' :')}) |")
     return "\n".join(lines) + "\n"
 
 
@@ -170,7 +171,13 @@ def main(argv=None) -> int:
         out = subprocess.run([sys.executable, __file__, "--worker", str(t), "--only", ",".join(names), "--repeats",
                               str(args.repeats), "--data", args.data], env=env, check=True, capture_output=False,
                              stdout=subprocess.PIPE, text=True).stdout
-        rows += json.loads(out)
+        rows += [dict(r, measured=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), load=uptime().split("load")[-1])
+                 for r in json.loads(out)]
+    done = {(r["model"], r["threads"]) for r in rows}  # rows of earlier runs not redone here are kept
+    if (RESULTS / "golden_speed.json").is_file():
+        old = json.loads((RESULTS / "golden_speed.json").read_text())
+        rows += [dict(r, measured=r.get("measured", old.get("date"))) for r in old["rows"]
+                 if (r["model"], r["threads"]) not in done and r["model"] in MODELS]
     rows.sort(key=lambda r: (list(MODELS).index(r["model"]), r["threads"]))
     meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load_before": load_before,
             "load_after": uptime(), "command": "bench/bench_golden.py " + " ".join(argv or sys.argv[1:])}

@@ -98,7 +98,7 @@ class Thresholds:
         t = np.broadcast_to(np.asarray(thresholds, dtype=np.int64), (channels, np.shape(thresholds)[-1]))
         lo = np.broadcast_to(np.asarray(lo, dtype=np.int64), (channels,))
         hi = np.broadcast_to(np.asarray(hi, dtype=np.int64), (channels,))
-        if max(np.abs(lo).max(initial=0), np.abs(hi).max(initial=0)) >= F32_EXACT - 1:
+        if max(np.abs(lo).max(initial=0), np.abs(hi).max(initial=0)) >= F32_EXACT:
             raise ValueError("threshold input range is not exact in float32")
         t = np.sort(t - np.asarray(bias, dtype=np.int64).reshape(-1, 1), axis=1)  # x + b >= t  <=>  x >= t - b
         t = np.clip(t, lo[:, None], hi[:, None] + 1)

@@ -28,10 +28,11 @@ def exact_matmul(x: np.ndarray, w: np.ndarray, bound: int) -> np.ndarray:
     return x.astype(np.int64) @ w.astype(np.int64)
 
 
-def _bound(w2d: np.ndarray, in_type: QType) -> int:
-    """max over outputs of sum_k |w_ko| * max|x| for w2d [K, O]."""
+def _bound(w2d: np.ndarray, in_type: QType) -> float:
+    """max over outputs of sum_k |w_ko| * max|x| for w2d [K, O], in float64 (no int64 overflow for huge weights),
+    rounded up: float64 sums of integers below 2**53 are exact, and a larger bound picks int64 anyway."""
     xmax = max(abs(in_type.min), abs(in_type.max))
-    return int(np.abs(w2d).sum(axis=0).max(initial=0)) * xmax
+    return float(np.abs(w2d.astype(np.float64)).sum(axis=0).max(initial=0)) * xmax * (1 + 1e-12)
 
 
 def dense(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, in_type: QType, force_int64: bool = False) -> np.ndarray:

@@ -30,7 +30,8 @@ from qnn.golden.ops import quantize_values
 from qnn.ir import nodes as N
 from qnn.ir.graph import IntGraph
 
-BUDGET_BYTES = 4 << 20  # largest float32 intermediate of one chunk (im2col patches included): about the L2 cache
+BUDGET_BYTES = 1 << 20  # largest float32 intermediate of one chunk (im2col patches included): about the L2 cache
+MIN_BATCH = 64  # but chunks of at least this many samples, so that per-call overhead stays small
 
 
 @dataclass
@@ -95,17 +96,21 @@ def blas_threads() -> int:
     return max([1] + [int(p.get("num_threads") or 1) for p in threadpool_info() if p.get("user_api") == "blas"])
 
 
-def _wrange(w2d: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, int]:
+def _wrange(w2d: np.ndarray, lo: int, hi: int):
     """For w2d [K, O] and inputs in [lo, hi]: per-output (min, max) of sum_k w x, and the bound of every partial
-    sum's magnitude, max_o sum_k |w| * max|x|."""
+    sum's magnitude, max_o sum_k |w| * max|x|; None when that bound may not fit int64 (first estimated in float64,
+    which cannot overflow; the int64 sums are then exact)."""
+    xabs = max(abs(int(lo)), abs(int(hi)))
+    if float(np.abs(w2d.astype(np.float64)).sum(axis=0).max(initial=0)) * xabs >= 2.0**62:
+        return None
     hi_c = np.maximum(w2d * lo, w2d * hi).sum(axis=0)
     lo_c = np.minimum(w2d * lo, w2d * hi).sum(axis=0)
-    bound = int(np.abs(w2d).sum(axis=0).max(initial=0)) * max(abs(lo), abs(hi))
-    return lo_c, hi_c, bound
+    return lo_c, hi_c, int(np.abs(w2d).sum(axis=0).max(initial=0)) * xabs
 
 
 def _exact(*values) -> bool:
-    return all(int(np.max(np.abs(v), initial=0)) < F32_EXACT - 1 for v in values)
+    """Every integer of magnitude below 2**24 (and 2**24 itself) is exact in float32."""
+    return all(int(np.max(np.abs(v), initial=0)) < F32_EXACT for v in values)
 
 
 def _f32(x: np.ndarray) -> np.ndarray:
@@ -132,9 +137,10 @@ def _linear(nodes: list, i: int, shape: tuple, lo: int, hi: int):
     w = np.asarray(node.weight, dtype=np.int64)
     o = w.shape[0]
     w2d = w.reshape(o, -1).T
-    acc_lo, acc_hi, bound = _wrange(w2d, lo, hi)
-    if bound >= F32_EXACT or not _exact(lo, hi):
+    ranges = _wrange(w2d, lo, hi)
+    if ranges is None or ranges[2] >= F32_EXACT or not _exact(lo, hi):
         return None
+    acc_lo, acc_hi, _ = ranges
     bias = np.zeros(o, np.int64) if node.bias is None else np.asarray(node.bias, dtype=np.int64).reshape(o)
     j, pool, post = i + 1, None, None
     if j < len(nodes) and isinstance(nodes[j], N.MaxPool) and len(shape) == 3:
@@ -175,7 +181,7 @@ def _linear(nodes: list, i: int, shape: tuple, lo: int, hi: int):
         finish, kind = (lambda y: np.add(y, b32, out=y)), "linear-f32+bias"
         rng = (int((acc_lo + bias).min()), int((acc_hi + bias).max()))
     else:
-        finish, kind, rng = (lambda y: y.astype(np.int64) + bias), "linear-f32+bias-int64", None
+        finish, kind = (lambda y: y.astype(np.int64) + bias), "linear-f32+bias-int64"
         rng = (int((acc_lo + bias).min()), int((acc_hi + bias).max()))
     pool_fn = (lambda y: fused.maxpool(y, pool.kernel, pool.stride)) if pool is not None else (lambda y: y)
 
@@ -220,7 +226,7 @@ def compile_plan(graph: IntGraph, budget_bytes: int = BUDGET_BYTES) -> Plan:
         plan.steps.append(step)
         shape, i = out_shape, i + 1
     largest = max([int(np.prod(shapes[0]))] + [s.elems for s in plan.steps])
-    plan.batch = int(np.clip(budget_bytes // (4 * largest), 16, 8192))
+    plan.batch = int(np.clip(budget_bytes // (4 * largest), MIN_BATCH, 8192))
     return plan
 
 
@@ -238,9 +244,10 @@ def _reference_range(node, lo, hi, known):
         return (True, *_post_levels(node, lo, hi))
     if isinstance(node, (N.Dense, N.Conv2d)) and known:
         w = np.asarray(node.weight, dtype=np.int64)
-        acc_lo, acc_hi, _ = _wrange(w.reshape(w.shape[0], -1).T, int(np.min(lo)), int(np.max(hi)))
-        b = 0 if node.bias is None else np.asarray(node.bias, dtype=np.int64).reshape(-1)
-        return True, int((acc_lo + b).min()), int((acc_hi + b).max())
+        ranges = _wrange(w.reshape(w.shape[0], -1).T, int(np.min(lo)), int(np.max(hi)))
+        b = np.zeros(1, np.int64) if node.bias is None else np.asarray(node.bias, dtype=np.int64).reshape(-1)
+        if ranges is not None and np.abs(b.astype(np.float64)).max() < 2.0**61:
+            return True, int((ranges[0] + b).min()), int((ranges[1] + b).max())
     return False, 0, 0
 
 
