@@ -169,3 +169,26 @@ def test_gelu_dip_below_one_step_is_refused(tmp_path):
                                        r"above 0\.340") as e:
         graph_from_qonnx(path)
     assert len(str(e.value).splitlines()) == 1
+
+
+def _refused_files(tmp_path):
+    b = GraphBuilder([1, 16])
+    x = b.quant("inp", 1 / 256, bits=8, signed=0)
+    tanh = b.build(b.node("Tanh", [b.node("MatMul", [x, b.weight((16, 10), 0.05)])], name="last_tanh"), [1, 10],
+                   tmp_path / "tanh.onnx")
+    b = GraphBuilder([1, 16])
+    x = b.quant("inp", 1 / 256, bits=8, signed=0)
+    h = b.bn(b.node("MatMul", [x, b.weight((16, 12), 0.05)]), 12)
+    h = b.quant(b.node("HardSigmoid", [h], name="falling", alpha=-0.2), 1 / 16, bits=4, signed=0)
+    hs = b.build(b.node("MatMul", [h, b.weight((12, 10), 0.05)]), [1, 10], tmp_path / "hs.onnx")
+    return [(tanh, "node last_tanh (tanh): an activation needs a quantizer after it"),
+            (hs, "node falling: HardSigmoid with alpha -0.2 <= 0 is not increasing")]
+
+
+def test_cli_import_refusals_one_line_exit_2(tmp_path, capsys):
+    from qnn.cli import main
+
+    for i, (path, needle) in enumerate(_refused_files(tmp_path)):
+        code = main(["import", str(path), "--name", str(tmp_path / f"run{i}"), "--dataset", "none"])
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and err.startswith("error: ") and needle in err and len(err.splitlines()) == 1, err

@@ -48,7 +48,7 @@ def hard_sigmoid(w: Walk, node) -> None:
     a = w.attrs(node)
     alpha, beta = a.get("alpha", 0.2), a.get("beta", 0.5)
     if alpha <= 0:
-        raise UnsupportedOp(f"node {display_name(node)}: HardSigmoid with alpha {alpha} <= 0 is not increasing; "
+        raise UnsupportedOp(f"node {display_name(node)}: HardSigmoid with alpha {alpha:g} <= 0 is not increasing; "
                             "only alpha > 0 is supported")
     _emit(w, node, "hardsigmoid", alpha, beta)
 
