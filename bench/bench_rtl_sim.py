@@ -34,7 +34,7 @@ DESIGNS = {  # name -> (qnn train arguments, epochs, qnn rtl arguments)
     "cnn-w4a4": (["--model", "cnn", "-w", "4", "-a", "4"], 1, ["--target-cycles", "7056"]),
 }
 KEEP = ("simulator", "engine", "vectors", "exact", "mismatched", "throughput_exact", "throughput_vectors",
-        "latency_cycles", "cycles_per_inference", "ideal_cycles", "sim_cycles", "exact_s", "sim_s", "cycles_per_s",
+        "latency_cycles", "cycles_per_inference", "ideal_cycles", "sim_cycles", "exact_s", "exact_cpu_s", "sim_s", "cycles_per_s",
         "vectors_per_s", "build_s", "build_cached", "gap", "backpressure", "ok")
 
 
@@ -109,14 +109,15 @@ def markdown(o: dict) -> str:
          f"Updated {o.get('updated', '?')}. Exactness pass: random input gaps 0.2, output backpressure 0.3, every "
          "output compared with the golden model, drained for extra words; wall time of the simulator process.", "",
          "| model | folding (PE x SIMD) | cycles/inference (ideal) | simulator | vectors | bit-exact | simulation wall s "
-         "| cycles/s | vectors/s | build s | load | hw commit |",
-         "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+         "| cycles/s | vectors/s | simulator CPU s | cycles/CPU-s | build s | load | hw commit |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in sorted(o["rows"], key=lambda r: (r["model"], r["simulator"] != "verilator")):
         fold = ", ".join(f"{v['pe']}x{v['simd']}" for v in r["folding"].values())
         cpi = f"{r['cycles_per_inference']:.0f} ({r['ideal_cycles']})" if r["cycles_per_inference"] else "n/a"
         build = "cached" if r["build_cached"] else f"{r['build_s']:.0f}"
         L.append(f"| {r['model']} | {fold} | {cpi} | {r['simulator']} | {r['vectors']} | {r['exact']}/{r['vectors']} | "
-                 f"{r['exact_s']:.1f} | {r['cycles_per_s']:,.0f} | {r['vectors_per_s']:,.1f} | {build} | "
+                 f"{r['exact_s']:.1f} | {r['cycles_per_s']:,.0f} | {r['vectors_per_s']:,.1f} | {r['exact_cpu_s']:.1f} | "
+                 f"{r['cycles_per_s'] * r['exact_s'] / max(r['exact_cpu_s'], 1e-9):,.0f} | {build} | "
                  f"{r['load']:.1f} | {r['hw_commit']} |")
     L += ["", "Commands:", ""] + [f"- `{r['rtl_command']}` then `{r['command']}`" for r in o["rows"]]
     return "\n".join(L) + "\n"

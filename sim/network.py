@@ -91,7 +91,7 @@ def simulate(rtl_dir: str | Path, graph: IntGraph, q: np.ndarray, *, simulator: 
 
     # 1. exactness, chunk by chunk
     words: list[int] = []
-    cycles1, exact_s = 0, 0.0
+    cycles1, exact_s, exact_cpu = 0, 0.0, 0.0
     for c, lo in enumerate(range(0, n, chunk)):
         hi = min(n, lo + chunk)
         rep = (lambda k, lo=lo: progress(lo + k // wpo, n)) if progress else None
@@ -99,6 +99,7 @@ def simulate(rtl_dir: str | Path, graph: IntGraph, q: np.ndarray, *, simulator: 
         words += p.words
         cycles1 += p.cycles
         exact_s += p.wall_s
+        exact_cpu += p.cpu_s
     got = unpack(words, design.out_elems, design.out_encoding).reshape(n, -1)
     c1 = compare_outputs(got, expected)
     # 2. back to back
@@ -116,7 +117,7 @@ def simulate(rtl_dir: str | Path, graph: IntGraph, q: np.ndarray, *, simulator: 
         cycles_per_inference=steady or overall, ideal_cycles=design.ideal_cycles, bottleneck=design.bottleneck,
         build_s=b.build_s, sim_s=round(sim_s, 3), vectors_per_s=n / exact_s if exact_s else 0.0,
         sim_cycles=int(cycles1 + p2.cycles), gap=gap, backpressure=backpressure, folding=design.folding,
-        engine="harness", exact_s=round(exact_s, 3), cycles_per_s=cycles1 / exact_s if exact_s else 0.0,
+        engine="harness", exact_s=round(exact_s, 3), exact_cpu_s=round(exact_cpu, 3), cycles_per_s=cycles1 / exact_s if exact_s else 0.0,
         build_cached=b.cached)
     # 3. layer probe
     if taps(design) and (res.mismatches or trace):

@@ -29,6 +29,7 @@ class SimResult:
     folding: dict = field(default_factory=dict)
     engine: str = "harness"  # harness (testbench inside the simulator) or cocotb (per-cycle Python)
     exact_s: float = 0.0  # wall time of the exactness pass
+    exact_cpu_s: float = 0.0  # CPU time of the simulator in the exactness pass (independent of machine load)
     cycles_per_s: float = 0.0  # exactness pass: simulated cycles / its wall time
     build_cached: bool = False
     probe: dict | None = None  # the first layer that differs (layer probe), when one was run

@@ -161,7 +161,9 @@ def _print_sim(con, res) -> None:
               f"{res.ideal_cycles}, slowest layer {res.bottleneck}{eff})")
     build = "cached build" if res.build_cached else f"build {res.build_s:.1f} s"
     con.print(f"simulation ({res.engine}): {res.sim_cycles} cycles in {res.sim_s:.1f} s; exactness pass "
-              f"{res.vectors_per_s:,.1f} vectors/s, {res.cycles_per_s:,.0f} cycles/s ({build})"
+              f"{res.vectors_per_s:,.1f} vectors/s, {res.cycles_per_s:,.0f} cycles/s"
+              + (f" (simulator CPU {res.exact_cpu_s:.1f} s of {res.exact_s:.1f} s wall)" if res.exact_cpu_s else "")
+              + f" ({build})"
               + (f"; waves: {res.waves}" if res.waves else ""))
 
 

@@ -6,6 +6,7 @@ Progress lines (``progress <words received>``) come on stdout and drive the opti
 """
 from __future__ import annotations
 
+import resource
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ class Pass:
     received: int
     first_in: int
     wall_s: float
+    cpu_s: float  # CPU time of the simulator process (user + system): the speed on a machine shared with others
     probes: dict[int, list[str]] = field(default_factory=dict)  # stream index -> hex words
 
 
@@ -50,7 +52,7 @@ def run_pass(build: Build, work: Path, vectors_hex: bytes, *, words: int, out_wo
     args = [f"+words={words}", f"+out_words={out_words}", f"+gap={prob(gap)}", f"+bp={prob(backpressure)}",
             f"+seed={seed}", f"+max_cycles={max_cycles}", f"+drain={drain}", f"+progress={step}",
             f"+probe_first={probe_first}", f"+probe_count={probe_count}"]
-    t0 = time.perf_counter()
+    t0, r0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     tail: list[str] = []
     with subprocess.Popen(build.command(args), cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True) as p:
@@ -61,6 +63,8 @@ def run_pass(build: Build, work: Path, vectors_hex: bytes, *, words: int, out_wo
             else:
                 tail = (tail + [line.rstrip()])[-40:]
     wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     status_file = work / "status.txt"
     if p.returncode != 0 or not status_file.is_file():
         raise QnnError(f"{build.simulator} harness run failed (exit {p.returncode}); output tail:\n" + "\n".join(tail))
@@ -73,4 +77,4 @@ def run_pass(build: Build, work: Path, vectors_hex: bytes, *, words: int, out_wo
         cyc.append(int(c))
     probes = {int(f.stem.split("_")[1]): f.read_text().split() for f in work.glob("probe_*.hex")}
     return Pass(out, cyc, info["status"], int(info["cycles"]), int(info["sent"]), int(info["received"]),
-                int(info["first_in"]), round(wall, 3), probes)
+                int(info["first_in"]), round(wall, 3), round(cpu, 3), probes)
