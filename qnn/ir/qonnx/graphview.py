@@ -72,7 +72,8 @@ def quant_type(node, bits: float) -> QType:
     """The QType of a QONNX ``Quant`` node with that bit width (refusing what the IR cannot round the same way)."""
     a = GraphView.attrs(node)
     if bits != int(bits) or not 1 <= bits <= 32:
-        raise QnnError(f"node {display_name(node)}: bit width {bits} is not an integer in 1..32; quantize to 1..32 bits")
+        raise QnnError(f"node {display_name(node)}: bit width {bits} is not an integer in 1..32; quantize to "
+                       "1..32 bits")
     rounding = a.get("rounding_mode", b"ROUND")
     rounding = rounding.decode() if isinstance(rounding, bytes) else rounding
     if rounding.upper() not in ("ROUND", "ROUND_TO_EVEN", "HALF_EVEN"):

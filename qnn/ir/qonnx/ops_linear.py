@@ -18,8 +18,9 @@ from qnn.ir.qonnx.walk import Walk
 def _weights(w: Walk, node, idx: int = 1):
     wq = w.view.quantized_const(node.input[idx])
     if wq is None:
-        raise QnnError(f"node {display_name(node)} ({node.op_type}): the weights are not a quantized constant (Quant on "
-                       "an initializer); float weights are not supported (quantize them, e.g. Brevitas QuantLinear)")
+        raise QnnError(f"node {display_name(node)} ({node.op_type}): the weights are not a quantized constant "
+                       "(Quant on an initializer); float weights are not supported (quantize them, e.g. Brevitas "
+                       "QuantLinear)")
     return wq
 
 
@@ -33,8 +34,8 @@ def dense(w: Walk, node) -> None:
         raise UnsupportedOp(f"node {display_name(node)}: {op} on a tensor of shape {list(w.shape)}; flatten it first")
     if bool(a.get("transA", 0)) != w.column:  # transA=1 reads a [K, 1] column back as the row it came from
         raise UnsupportedOp(f"node {display_name(node)}: Gemm with transA={a.get('transA', 0)} on a "
-                            f"{'column' if w.column else 'row'} vector mixes the batch into the features; a dense layer "
-                            "is Gemm(x [N, K], W, transA=0)")
+                            f"{'column' if w.column else 'row'} vector mixes the batch into the features; a dense "
+                            "layer is Gemm(x [N, K], W, transA=0)")
     w.column = False
     wi, ws, wt = _weights(w, node)
     ws = np.asarray(ws)
@@ -55,7 +56,8 @@ def conv(w: Walk, node) -> None:
         raise UnsupportedOp(f"node {display_name(node)}: Conv on an NHWC tensor; transpose it to NCHW before the Conv")
     w.need_int(node)
     if a.get("group", 1) != 1:
-        raise UnsupportedOp(f"node {display_name(node)}: grouped/depthwise Conv (group={a['group']}) is not supported; use a dense Conv (group=1)")
+        raise UnsupportedOp(f"node {display_name(node)}: grouped/depthwise Conv (group={a['group']}) is not "
+                            "supported; use a dense Conv (group=1)")
     if any(d != 1 for d in a.get("dilations", [1, 1])):
         raise UnsupportedOp(f"node {display_name(node)}: dilated Conv is not supported; use dilations=1")
     wi, ws, wt = _weights(w, node)
@@ -102,12 +104,14 @@ def _bias(w: Walk, node, idx: int | None, acc_scale: np.ndarray, n_out: int):
         return zeros, (b.astype(np.float32) * bs).astype(np.float32)
     v = w.view.const(node.input[idx])
     if v is None:
-        raise QnnError(f"node {display_name(node)}: the bias is not a constant; store it as an initializer (or a Quant of one)")
+        raise QnnError(f"node {display_name(node)}: the bias is not a constant; store it as an initializer (or a "
+                       "Quant of one)")
     return zeros, np.broadcast_to(v.astype(np.float32).reshape(-1), (n_out,)).copy()
 
 
 def batchnorm(w: Walk, node) -> None:
-    gamma, beta, mean, var = (w.view.need_const(node, i, "a BatchNorm parameter").astype(np.float32) for i in range(1, 5))
+    gamma, beta, mean, var = (w.view.need_const(node, i, "a BatchNorm parameter").astype(np.float32)
+                              for i in range(1, 5))
     eps = np.float32(w.attrs(node).get("epsilon", 1e-5))
     alpha = (np.float32(1) / np.sqrt(var + eps) * gamma).astype(np.float32)
     w.to_float(node)

@@ -50,12 +50,12 @@ def flatten(w: Walk, node) -> None:
         raise UnsupportedOp(f"node {display_name(node)}: Reshape to a computed shape that qonnx could not fold to a "
                             "constant; export with a fixed batch size or use Flatten")
     if node.op_type == "Flatten" and w.attrs(node).get("axis", 1) != 1:
-        raise UnsupportedOp(f"node {display_name(node)}: Flatten with axis {w.attrs(node)['axis']} ; use axis 1")
+        raise UnsupportedOp(f"node {display_name(node)}: Flatten with axis {w.attrs(node)['axis']}; use axis 1")
     if len(w.shape) == 3:
         n = int(np.prod(w.shape))
         if target is not None and not (len(target) == 2 and target[1] in (-1, n)):
-            raise UnsupportedOp(f"node {display_name(node)}: Reshape to {list(target)} is not a flatten; only [N, C, H, W] -> [N, C*H*W] "
-                                "reshapes are supported")
+            raise UnsupportedOp(f"node {display_name(node)}: Reshape to {list(target)} is not a flatten; only "
+                                "[N, C, H, W] -> [N, C*H*W] reshapes are supported")
         if not w.started:
             w.layout, w.shape = "NC", (n,)
             return
@@ -69,8 +69,8 @@ def flatten(w: Walk, node) -> None:
         if len(target) == 2 and target[0] in (-1, n) and target[1] == 1 and n > 1:  # a [K, 1] column, for Gemm transA
             w.column = True
         elif len(target) != 2 or target[1] not in (-1, n):
-            raise UnsupportedOp(f"node {display_name(node)}: Reshape of a vector to {list(target)} is not supported; only [N, K] or a [K, 1] "
-                                "column for Gemm transA=1")
+            raise UnsupportedOp(f"node {display_name(node)}: Reshape of a vector to {list(target)} is not supported; "
+                                "only [N, K] or a [K, 1] column for Gemm transA=1")
         else:
             w.column = False
 

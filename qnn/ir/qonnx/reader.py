@@ -6,7 +6,7 @@ The walk follows the chain from the graph input; each op type has a handler in o
 QONNX                     module            IR
 ========================  ================  ===========================================================================
 Quant / BipolarQuant      ``ops_quant``     ``Quantize`` (activations; the first one is the network input quantizer)
-MatMul / Gemm             ``ops_linear``    ``Dense`` (integer weights, integer bias if its scale is s_in*s_w) + ``Dequant``
+MatMul / Gemm             ``ops_linear``    ``Dense`` (integer weights; integer bias at scale s_in*s_w) + ``Dequant``
 Conv                      ``ops_linear``    ``Conv2d`` (weights moved to [O, KH, KW, I]) + ``Dequant``
 BatchNormalization        ``ops_linear``    ``Affine`` with PyTorch's inference constants (alpha = gamma/sqrt(var+eps))
 Mul / Div / Add / Sub     ``ops_linear``    ``Affine`` (by constants)
@@ -42,7 +42,8 @@ def supported_ops() -> tuple[str, ...]:
 def _start(view: GraphView, input_layout: str | None, input_type: str | None) -> tuple[Walk, object]:
     graph_inputs = [i for i in view.g.input if i.name not in view.inits]
     if len(graph_inputs) != 1:
-        raise QnnError(f"the model has {len(graph_inputs)} inputs; exactly one is supported (concatenate them into one input)")
+        raise QnnError(f"the model has {len(graph_inputs)} inputs; exactly one is supported (concatenate them into "
+                       "one input)")
     gin = graph_inputs[0]
     in_shape = view.shape_of(gin.name)
     if in_shape is None or any(d <= 0 for d in in_shape[1:]):
