@@ -153,7 +153,8 @@ def _front_chunks(t: InputType, front: list, channels: int, budget: int = 1 << 2
             elif isinstance(n, N.Relu):
                 v = np.maximum(v, np.float32(0))
             else:
-                raise UnsupportedOp(f"node {n.name} ({n.kind}) cannot run on the host before the input quantizer")
+                raise UnsupportedOp(f"node {n.name} ({n.kind}) cannot run on the host before the input quantizer; "
+                                    f"put a Quant node after {n.name}")
         yield v
 
 
