@@ -148,6 +148,7 @@ def test_threads_and_chunks_do_not_change_results():
     assert np.array_equal(one, reference(g, x))
     assert np.array_equal(p.predict(x, batch=37, threads=2), one)
     assert plan.plan_for(g) is plan.plan_for(g)
+    assert p.predict(x[:0]).shape == (0, 10)
 
 
 def test_thresholds_edges_of_the_range():

@@ -121,23 +121,42 @@ class Thresholds:
             self.columns = [np.ascontiguousarray(self.t[:, k]) for k in range(self.n_thr)]
         else:
             self.kind = "search"
+        self._tiles: dict = {}
+        self._tiled_none = self._constants()
+
+    def _tiled(self, per: int) -> dict:
+        """The per-channel constants repeated over one sample's ``per`` values (channels-last: channel = index % C),
+        so that each NumPy pass runs over whole samples, not over rows of C values."""
+        if per not in self._tiles:
+            reps = per // len(self.t)
+            self._tiles[per] = {k: np.tile(v, reps) for k, v in self._constants().items()}
+        return self._tiles[per]
+
+    def _constants(self) -> dict:
+        if self.kind == "lut":
+            return {"dlo": self.dlo, "dhi": self.dhi, "offset": self.offset}
+        return {f"t{k}": col for k, col in enumerate(getattr(self, "columns", []))}
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        """x float32 [..., C] (consumed: may be overwritten) -> float32 output values."""
+        """x float32 [N, ..., C] (consumed: may be overwritten) -> float32 output values, same shape."""
+        shape = x.shape
+        x = x.reshape(shape[0], int(np.prod(shape[1:]))) if x.ndim > 2 else x
+        const = self._tiled(x.shape[-1]) if x.shape[-1] != len(self.t) else self._tiled_none
         if self.kind == "lut":
-            np.clip(x, self.dlo, self.dhi, out=x)
-            x += self.offset
-            return np.take(self.table, x.astype(np.intp))
+            np.clip(x, const["dlo"], const["dhi"], out=x)
+            x += const["offset"]
+            return np.take(self.table, x.astype(np.intp)).reshape(shape)
         if self.kind == "compare":  # one comparison per threshold, counted in uint8 (n_thr <= 16)
             if self.n_thr == 0:
-                return np.full(x.shape, self.levels[0], dtype=F32)
-            hit = np.greater_equal(x, self.columns[0])
+                return np.full(shape, self.levels[0], dtype=F32)
+            hit = np.greater_equal(x, const["t0"])
             count = hit.view(np.uint8).copy() if self.n_thr > 1 else hit.view(np.uint8)
-            for col in self.columns[1:]:
-                np.greater_equal(x, col, out=hit)
+            for k in range(1, self.n_thr):
+                np.greater_equal(x, const[f"t{k}"], out=hit)
                 count += hit.view(np.uint8)
-            count = count.astype(F32)
+            count = count.astype(F32).reshape(shape)
         else:
+            x = x.reshape(shape)
             count = np.empty(x.shape, dtype=F32)
             for c in range(x.shape[-1]):
                 count[..., c] = np.searchsorted(self.t[c], x[..., c], side="right")

@@ -47,6 +47,7 @@ class Plan:
     graph: IntGraph
     steps: list[Step] = field(default_factory=list)
     batch: int = 256
+    out_shape: tuple[int, ...] = ()
 
     @property
     def kinds(self) -> list[str]:
@@ -72,6 +73,8 @@ class Plan:
         With ``threads`` > 1 (default: the BLAS library's thread count) the chunks run in parallel, each with
         single-threaded BLAS: NumPy releases the GIL in its kernels, and every step, not only the GEMMs, is
         spread over the cores. The result does not depend on it (the chunks are independent and exact)."""
+        if len(x) == 0:
+            return np.zeros((0, *self.out_shape), dtype=np.int64)
         batch = batch or self.batch
         bounds = [(i, min(i + batch, len(x))) for i in range(0, len(x), batch)]
         if len(bounds) <= 1:
@@ -196,7 +199,7 @@ def compile_plan(graph: IntGraph, budget_bytes: int = BUDGET_BYTES) -> Plan:
     nodes = list(body)
     shapes = _shapes(graph)
     shape, (lo, hi) = shapes[0], (q.out_type.min, q.out_type.max)
-    plan, i, known = Plan(graph), 0, True
+    plan, i, known = Plan(graph, out_shape=tuple(shapes[-1])), 0, True
     while i < len(nodes):
         node = nodes[i]
         got = _linear(nodes, i, shape, lo, hi) if known and isinstance(node, (N.Dense, N.Conv2d)) else None
