@@ -170,3 +170,30 @@ def test_hls_and_sim_mismatches_raise_check_failed_in_their_steps(tmp_path, monk
     with pytest.raises(CheckFailed, match=r"RTL simulation \(verilator\) differs from the golden model on 1 of 10 "
                                           r"vectors: vector 2, output 0: got 1, expected 2"):
         steps.step_sim(run, tiny())
+
+
+def test_eval_and_import_fail_with_exit_1_on_a_disagreeing_ir(tmp_path, capsys, monkeypatch):
+    import qnn.importer
+    from qnn.ir.serialize import save_graph
+
+    run = tmp_path / "run"
+    assert main(["train", str(run), "--model", "mlp", "--hidden", "8", "-w", "2", "-a", "2", "--epochs", "1",
+                 "--limit-train", "200", "--threads", "1", "--quiet"]) == 0
+    assert main(["export", str(run), "--check", "32"]) == 0
+    capsys.readouterr()
+    good = Run(run).graph()
+    save_graph(_swap_last_rows(good), run / "ir")  # an IR that no longer is the Brevitas model
+    assert main(["eval", str(run), "--limit", "50"]) == 1
+    cap = capsys.readouterr()
+    assert "golden (integer)" in cap.out  # the figures are shown, then the check fails
+    assert cap.err.startswith("check failed: golden vs Brevitas differ on ") and len(cap.err.strip().splitlines()) == 1
+    assert Run(run).metrics["eval"]["golden_vs_brevitas"]["ok"] is False
+
+    monkeypatch.setattr(qnn.importer, "graph_from_qonnx", lambda *a, **kw: _swap_last_rows(good))
+    assert main(["import", str(run / "model.onnx"), "--name", str(tmp_path / "imp"), "--check", "16"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("check failed: golden vs qonnx execution differ on ") and "of 16 vectors" in err
+    assert not (tmp_path / "imp").exists()  # nothing was created
+    monkeypatch.undo()
+    assert main(["import", str(run / "model.onnx"), "--name", str(tmp_path / "imp"), "--check", "16"]) == 0
+    assert "golden vs qonnx execution on 16 vectors: exact" in capsys.readouterr().out

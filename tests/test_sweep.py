@@ -63,8 +63,10 @@ def test_grid_and_bits_parsing():
 
 
 def tiny_spec(**kw) -> SweepSpec:
-    base = dict(presets=("mlp",), hidden=(8,), weight_bits=(1, 2), act_bits=(2,), include_float=True, epochs=1,
-                batch_size=64, limit_train=300, eval_limit=100, steps=(Step.train, Step.export, Step.golden))
+    """A 16-unit MLP per point, 2 epochs on 600 embedded digits: 55-70 % on the test digits (chance: 10 %)."""
+    base = dict(presets=("mlp",), hidden=(16,), weight_bits=(1, 2), act_bits=(2,), include_float=True, epochs=2,
+                batch_size=32, lr=1e-2, limit_train=600, eval_limit=100,
+                steps=(Step.train, Step.export, Step.golden))
     return SweepSpec(**{**base, **kw})
 
 
@@ -92,7 +94,8 @@ def test_serial_sweep_table_plots_and_resume_after_a_kill(tmp_path, monkeypatch)
     assert res.reused == ["mlp-w1a2"] and res.ran == ["mlp-w2a2", "mlp-float"]
     assert [r["id"] for r in res.rows] == ["mlp-w1a2", "mlp-w2a2", "mlp-float"]
     assert res.rows[0] == first  # kept as it was
-    assert all(r["status"] == "ok" and 0 <= r["accuracy"] <= 1 for r in res.rows)
+    assert all(r["status"] == "ok" and r["accuracy"] > 0.3 for r in res.rows)  # every point learned something
+    assert [r["golden_vs_brevitas"] for r in res.rows] == [1.0, 1.0, None]  # exact; the float point has no IR
     quant = {r["id"]: r for r in res.rows}
     assert quant["mlp-w2a2"]["bops"] == 2 * quant["mlp-w1a2"]["bops"]  # same MACs, twice the weight bits
     assert quant["mlp-float"]["bops"] == quant["mlp-w1a2"]["macs"] * 32 * 32
@@ -119,7 +122,7 @@ def test_local_process_pool_gives_the_serial_table(tmp_path):
 
 @pytest.mark.slow
 def test_ray_executor_on_a_local_instance_gives_the_same_table(tmp_path):
-    pytest.importorskip("ray")
+    import ray  # noqa: F401 - not skipped when missing: `make test-all` installs .[distributed]
     spec = tiny_spec(weight_bits=(1, 2), act_bits=(2,), include_float=True)
     serial = run_sweep(tmp_path / "serial", spec, executor="serial", plots=False)
     ray_res = run_sweep(tmp_path / "ray", spec, executor="ray", workers=2, plots=False)
