@@ -150,6 +150,10 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--retrain", action="store_true")
+    ap.add_argument("--omp-passive", action="store_true",
+                    help="OMP_WAIT_POLICY=PASSIVE: PyTorch's OpenMP threads sleep instead of spinning (fairer to "
+                         "Brevitas at 2 threads on a loaded machine)")
+    ap.add_argument("--out", default="golden_speed", help="results file stem under bench/results/")
     ap.add_argument("--data", default=os.environ.get("QNN_DATA", str(ROOT.parent / "shared" / "data")))
     ap.add_argument("--worker", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -167,6 +171,8 @@ def main(argv=None) -> int:
     load_before, rows = uptime(), []
     for t in [int(v) for v in args.threads.split(",")]:
         env = dict(os.environ, OMP_NUM_THREADS=str(t), OPENBLAS_NUM_THREADS=str(t), MKL_NUM_THREADS=str(t))
+        if args.omp_passive:
+            env["OMP_WAIT_POLICY"] = "PASSIVE"
         print(f"== time at {t} thread(s)", flush=True)
         out = subprocess.run([sys.executable, __file__, "--worker", str(t), "--only", ",".join(names), "--repeats",
                               str(args.repeats), "--data", args.data], env=env, check=True, capture_output=False,
@@ -174,17 +180,18 @@ def main(argv=None) -> int:
         rows += [dict(r, measured=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), load=uptime().split("load")[-1])
                  for r in json.loads(out)]
     done = {(r["model"], r["threads"]) for r in rows}  # rows of earlier runs not redone here are kept
-    if (RESULTS / "golden_speed.json").is_file():
-        old = json.loads((RESULTS / "golden_speed.json").read_text())
+    if (RESULTS / f"{args.out}.json").is_file():
+        old = json.loads((RESULTS / f"{args.out}.json").read_text())
         rows += [dict(r, measured=r.get("measured", old.get("date"))) for r in old["rows"]
                  if (r["model"], r["threads"]) not in done and r["model"] in MODELS]
     rows.sort(key=lambda r: (list(MODELS).index(r["model"]), r["threads"]))
     meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load_before": load_before,
             "load_after": uptime(), "command": "bench/bench_golden.py " + " ".join(argv or sys.argv[1:])}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "golden_speed.json").write_text(json.dumps({**meta, "rows": rows}, indent=2))
+    meta["omp_wait_policy"] = "PASSIVE" if args.omp_passive else os.environ.get("OMP_WAIT_POLICY", "default")
+    (RESULTS / f"{args.out}.json").write_text(json.dumps({**meta, "rows": rows}, indent=2))
     md = table(rows) + f"\nLoad before: `{meta['load_before']}`; after: `{meta['load_after']}`.\n"
-    (RESULTS / "golden_speed.md").write_text(md)
+    (RESULTS / f"{args.out}.md").write_text(md)
     print(md)
     return 0 if all(r["bit_exact_every_repeat"] for r in rows) else 1
 

@@ -176,3 +176,17 @@ def test_huge_weights_run_the_int64_reference_and_so_does_what_follows():
     x = rng.random((50, 20), dtype=np.float32)
     check(g, x, ["reference", "reference", "linear-f32+bias"])
     assert len(np.unique(reference(g, x)[:, 0])) > 1  # not a constant output: the thresholds are reached
+
+
+@pytest.mark.parametrize("cin,stride,pad,pool", [(1, (1, 1), (1, 1, 1, 1), 2), (4, (1, 2), (0, 1, 2, 1), 2),
+                                                 (3, (2, 1), (1, 0, 0, 2), 3), (1, (2, 2), (0, 0, 1, 1), 3)])
+def test_pool_computed_in_gemm_blocks(cin, stride, pad, pool):
+    """A non-overlapping pool after a conv (and its thresholds) is taken over the GEMM's row blocks; odd sizes
+    leave conv outputs that the pool's floor drops (never computed)."""
+    rng = np.random.default_rng(cin + pool)
+    c = N.Conv2d("c", weight=rng.integers(-7, 8, (5, 3, 3, cin)), bias=rng.integers(-30, 30, 5), in_type=U8,
+                 weight_type=QType(4, True), stride=stride, pad=pad)
+    g = graph(c, mt("t", sorted_thresholds(rng, 5, 3, -2000, 2000), QType(2, False)),
+              N.MaxPool("p", (pool, pool), (pool, pool)), N.Flatten("f"), shape=(cin, 17, 13), layout="NCHW")
+    p = check(g, rng.random((23, cin, 17, 13), dtype=np.float32), batch=8)
+    assert p.kinds[0] == "linear-f32+threshold-compare+maxpool"

@@ -41,34 +41,63 @@ def pad_f32(x: np.ndarray, pad: tuple[int, int, int, int]) -> np.ndarray:
     return xp
 
 
-def im2col(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], pad: tuple[int, int, int, int]):
-    """[N, H, W, C] -> (patches [N*Ho*Wo, KH*KW*C] in (kh, kw, c) order, (N, Ho, Wo)).
+def im2col(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], pad: tuple[int, int, int, int],
+           pool: tuple[int, int] | None = None):
+    """[N, H, W, C] -> (patches [B*N*Ho*Wo, KH*KW*C] in (kh, kw, c) order, (B, N, Ho, Wo)).
 
-    With a unit column stride, the KW*C values of one kernel row are contiguous in channels-last memory, so each
-    kernel row is one copy from a strided view; otherwise one copy per kernel position. With few channels
-    (C * KW < 8, e.g. a one-channel input image) the patches are built transposed, [KH*KW*C, N*Ho*Wo], one
-    shifted image per kernel tap (long contiguous rows), and returned as a transposed view (BLAS takes it as is)."""
+    The KW*C values under one kernel row are contiguous in channels-last memory, so each kernel row is one copy
+    from a strided view. With few channels (C * KW < 8, e.g. a one-channel image) the patches are built
+    transposed, [KH*KW*C, rows], one shifted image per kernel tap (long contiguous rows), and returned as a
+    transposed view (BLAS takes it as is).
+
+    ``pool`` (a non-overlapping max-pool window that follows): the rows come in B = PH*PW blocks, block (dy, dx)
+    holding the outputs (PH*i + dy, PW*j + dx) of every pooling window (i, j) (outputs the floor of the pooling
+    drops are never computed), so that after the GEMM the pooling is B-1 maxima of whole contiguous blocks."""
     xp = pad_f32(x, pad)
     (kh, kw), (sh, sw) = kernel, stride
     n, hp, wp, c = xp.shape
     ho, wo = (hp - kh) // sh + 1, (wp - kw) // sw + 1
+    ph, pw = pool or (1, 1)
+    ho, wo, grid = ho // ph, wo // pw, (sh * ph, sw * pw)
+    blocks = [(dy * sh, dx * sw) for dy in range(ph) for dx in range(pw)]
     if c * kw < 8:
-        cols_t = np.empty((kh, kw, c, n, ho, wo), dtype=xp.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                win = xp[:, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw]  # [N, Ho, Wo, C]
-                cols_t[i, j] = win.transpose(3, 0, 1, 2)
-        return cols_t.reshape(kh * kw * c, n * ho * wo).T, (n, ho, wo)
-    cols = np.empty((n, ho, wo, kh, kw * c), dtype=xp.dtype)
+        cols_t = np.empty((kh, kw, c, len(blocks), n, ho, wo), dtype=xp.dtype)
+        for b, (oy, ox) in enumerate(blocks):
+            _patches_t(xp, oy, ox, kernel, grid, (ho, wo), cols_t[:, :, :, b])
+        return cols_t.reshape(kh * kw * c, -1).T, (len(blocks), n, ho, wo)
+    cols = np.empty((len(blocks), n, ho, wo, kh, kw * c), dtype=xp.dtype)
+    for b, (oy, ox) in enumerate(blocks):
+        _patches(xp, oy, ox, kernel, grid, (ho, wo), cols[b])
+    return cols.reshape(-1, kh * kw * c), (len(blocks), n, ho, wo)
+
+
+def _patches(xp, oy, ox, kernel, grid, out_hw, out) -> None:
+    """out [N, Ho, Wo, KH, KW*C] = the patches at rows oy + grid_y * i, columns ox + grid_x * j of xp."""
+    (kh, kw), (gy, gx), (ho, wo) = kernel, grid, out_hw
+    n, c = xp.shape[0], xp.shape[3]
     s_n, s_h, s_w, s_c = xp.strides
     for i in range(kh):
-        if sw == 1:
-            src = as_strided(xp[:, i:], shape=(n, ho, wo, kw * c), strides=(s_n, s_h * sh, s_w, s_c), writeable=False)
-            cols[:, :, :, i] = src
-        else:
-            for j in range(kw):
-                cols[:, :, :, i, j * c : (j + 1) * c] = xp[:, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw]
-    return cols.reshape(n * ho * wo, kh * kw * c), (n, ho, wo)
+        src = as_strided(xp[:, oy + i :, ox:], shape=(n, ho, wo, kw * c), strides=(s_n, s_h * gy, s_w * gx, s_c),
+                         writeable=False)
+        out[:, :, :, i] = src
+
+
+def _patches_t(xp, oy, ox, kernel, grid, out_hw, out) -> None:
+    """The same patches transposed: out [KH, KW, C, N, Ho, Wo]."""
+    (kh, kw), (gy, gx), (ho, wo) = kernel, grid, out_hw
+    for i in range(kh):
+        for j in range(kw):
+            win = xp[:, oy + i : oy + i + gy * (ho - 1) + 1 : gy, ox + j : ox + j + gx * (wo - 1) + 1 : gx]
+            out[i, j] = win.transpose(3, 0, 1, 2)
+
+
+def pool_blocks(y: np.ndarray, blocks: int) -> np.ndarray:
+    """[B*M, O] GEMM output of ``im2col(..., pool)`` -> [M, O], the maximum over the B blocks."""
+    y = y.reshape(blocks, -1, y.shape[-1])
+    m = y[0]
+    for b in range(1, blocks):
+        np.maximum(m, y[b], out=m)
+    return m
 
 
 def maxpool(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:

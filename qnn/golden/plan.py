@@ -161,11 +161,14 @@ def _linear(nodes: list, i: int, shape: tuple, lo: int, hi: int):
         out_shape = ((h + t + b_ - kh) // sh + 1, (wd + l_ + r - kw) // sw + 1, o)
         elems = max(out_shape[0] * out_shape[1] * kh * kw * c, int(np.prod(out_shape)))
 
+        fuse_pool = pool is not None and tuple(pool.kernel) == tuple(pool.stride)  # pooled in the GEMM's blocks
+        pool_arg = tuple(pool.kernel) if fuse_pool else None
+
         def lin(x, node=node):
-            cols, (n, ho, wo) = fused.im2col(_f32(x), node.kernel, node.stride, node.pad)
-            return fused.gemm(cols, w32).reshape(n, ho, wo, o)
+            cols, (b, n, ho, wo) = fused.im2col(_f32(x), node.kernel, node.stride, node.pad, pool_arg)
+            return fused.pool_blocks(fused.gemm(cols, w32), b).reshape(n, ho, wo, o)
     else:
-        out_shape, elems = (o,), max(int(np.prod(shape)), o)
+        out_shape, elems, fuse_pool = (o,), max(int(np.prod(shape)), o), False
 
         def lin(x):
             return fused.gemm(_f32(x).reshape(len(x), -1), w32)
@@ -186,7 +189,8 @@ def _linear(nodes: list, i: int, shape: tuple, lo: int, hi: int):
     else:
         finish, kind = (lambda y: y.astype(np.int64) + bias), "linear-f32+bias-int64"
         rng = (int((acc_lo + bias).min()), int((acc_hi + bias).max()))
-    pool_fn = (lambda y: fused.maxpool(y, pool.kernel, pool.stride)) if pool is not None else (lambda y: y)
+    pool_fn = (lambda y: fused.maxpool(y, pool.kernel, pool.stride)) if pool is not None and not fuse_pool else (
+        lambda y: y)
 
     def fn(x):
         return finish(pool_fn(lin(x)))
