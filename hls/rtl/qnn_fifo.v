@@ -24,9 +24,7 @@ module qnn_fifo #(
     localparam AW = (DEPTH > 1) ? $clog2(DEPTH) : 1;
     localparam CW = $clog2(DEPTH + 1);
     localparam integer LAST_I = DEPTH - 1;
-    localparam integer FULL_I = DEPTH;
     localparam [AW-1:0] LAST = LAST_I[AW-1:0];
-    localparam [CW-1:0] FULL = FULL_I[CW-1:0];
 
     initial begin
         if (DEPTH < 1 || WIDTH < 1) begin
@@ -43,7 +41,11 @@ module qnn_fifo #(
     wire do_write = in_valid && !full;
     wire do_read = nonempty && (!out_valid || out_ready);
     assign in_ready = !full;
-    wire [CW-1:0] count_next = count + {{(CW - 1){1'b0}}, do_write} - {{(CW - 1){1'b0}}, do_read};
+    localparam integer FULL1_I = DEPTH - 1;
+    localparam [CW-1:0] FULL1 = FULL1_I[CW-1:0];
+    localparam [CW-1:0] ONE = {{(CW - 1){1'b0}}, 1'b1};
+    wire grow = do_write && !do_read;
+    wire shrink = do_read && !do_write;
 
     always @(posedge clk) begin
         if (do_write) mem[wr_ptr] <= in_data;
@@ -61,9 +63,16 @@ module qnn_fifo #(
         end else begin
             if (do_write) wr_ptr <= (wr_ptr == LAST) ? {AW{1'b0}} : wr_ptr + 1'b1;
             if (do_read) rd_ptr <= (rd_ptr == LAST) ? {AW{1'b0}} : rd_ptr + 1'b1;
-            count <= count_next;
-            full <= (count_next == FULL);
-            nonempty <= (count_next != {CW{1'b0}});
+            // the flags from compares of the current count (off the enable paths), selected by grow/shrink
+            if (grow) begin
+                count <= count + 1'b1;
+                full <= (count == FULL1);
+                nonempty <= 1'b1;
+            end else if (shrink) begin
+                count <= count - 1'b1;
+                full <= 1'b0;
+                nonempty <= (count != ONE);
+            end
             if (do_read) out_valid <= 1'b1;
             else if (out_ready) out_valid <= 1'b0;
         end

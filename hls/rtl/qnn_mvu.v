@@ -57,10 +57,8 @@ module qnn_mvu #(
     localparam WAW = (WDEPTH > 1) ? $clog2(WDEPTH) : 1;
     localparam integer SF_LAST_I = SF - 1;
     localparam integer NF_LAST_I = NF - 1;
-    localparam integer WA_LAST_I = WDEPTH - 1;
     localparam [SFW-1:0] SF_LAST = SF_LAST_I[SFW-1:0];
     localparam [NFW-1:0] NF_LAST = NF_LAST_I[NFW-1:0];
-    localparam [WAW-1:0] WA_LAST = WA_LAST_I[WAW-1:0];
     localparam XNOR = (IN_MODE == 2) && (W_MODE == 2);
     // extended operand widths: unsigned gets a zero sign bit, bipolar becomes a 2-bit signed +-1
     localparam XW = (IN_MODE == 0) ? IN_BITS + 1 : (IN_MODE == 1) ? IN_BITS : 2;
@@ -111,8 +109,11 @@ module qnn_mvu #(
     reg [NFW-1:0] nf;
     reg [WAW-1:0] wa;
     wire credit;  // the output buffer has a slot for one more fold's result
-    wire first_fold = (nf == {NFW{1'b0}});
-    wire at_last = (sf == SF_LAST);
+    // position flags kept as registers (sf == SF_LAST, nf == 0, nf == NF_LAST), so that in_ready and
+    // issue are one LUT of registers; the next flags come from compares of the current counters
+    reg at_last, first_fold, nf_last;
+    wire sf_penult = (sf == SF_LAST - 1'b1);
+    wire nf_penult = (nf == NF_LAST - 1'b1);
     wire can_issue = !at_last || credit;
     assign in_ready = first_fold && can_issue;
     wire issue = can_issue && (!first_fold || in_valid);
@@ -122,11 +123,17 @@ module qnn_mvu #(
             sf <= {SFW{1'b0}};
             nf <= {NFW{1'b0}};
             wa <= {WAW{1'b0}};
-        end else begin
-            if (issue) begin
-                sf <= at_last ? {SFW{1'b0}} : sf + 1'b1;
-                wa <= (wa == WA_LAST) ? {WAW{1'b0}} : wa + 1'b1;
-                if (at_last) nf <= (nf == NF_LAST) ? {NFW{1'b0}} : nf + 1'b1;
+            at_last <= (SF == 1);
+            first_fold <= 1'b1;
+            nf_last <= (NF == 1);
+        end else if (issue) begin
+            sf <= at_last ? {SFW{1'b0}} : sf + 1'b1;
+            at_last <= at_last ? (SF == 1) : sf_penult;
+            wa <= (at_last && nf_last) ? {WAW{1'b0}} : wa + 1'b1;
+            if (at_last) begin
+                nf <= nf_last ? {NFW{1'b0}} : nf + 1'b1;
+                first_fold <= nf_last;
+                nf_last <= nf_last ? (NF == 1) : nf_penult;
             end
         end
     end

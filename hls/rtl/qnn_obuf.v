@@ -25,8 +25,6 @@ module qnn_obuf #(
     output wire [WIDTH-1:0] out_data
 );
     localparam CW = $clog2(CAP + 1);
-    localparam integer CAP_I = CAP;
-    localparam [CW-1:0] CAP_C = CAP_I[CW-1:0];
 
     initial begin
         if (CAP < 2 || WIDTH < 1) begin
@@ -35,12 +33,23 @@ module qnn_obuf #(
         end
     end
 
+    localparam integer CAP1_I = CAP - 1;
+    localparam [CW-1:0] CAP1 = CAP1_I[CW-1:0];
     reg [CW-1:0] pending;  // reserved and not yet taken at the output
+    reg credit_q;          // pending != CAP, kept as a register
     wire taken = out_valid && out_ready;
-    assign credit = (pending != CAP_C);
+    assign credit = credit_q;
     always @(posedge clk) begin
-        if (rst) pending <= {CW{1'b0}};
-        else pending <= pending + {{(CW - 1){1'b0}}, reserve} - {{(CW - 1){1'b0}}, taken};
+        if (rst) begin
+            pending <= {CW{1'b0}};
+            credit_q <= 1'b1;
+        end else if (reserve && !taken) begin
+            pending <= pending + 1'b1;
+            credit_q <= (pending != CAP1);
+        end else if (taken && !reserve) begin
+            pending <= pending - 1'b1;
+            credit_q <= 1'b1;
+        end
     end
 
     // Waiver: reservations keep the FIFO from filling, so its in_ready is always high.

@@ -59,12 +59,18 @@ module qnn_thresh #(
         t1 <= trom[nf];  // read every cycle: nf moves only on accept
         x1 <= in_data;
     end
+    reg nf_last;  // nf == NF_LAST, as a register
+    wire nf_penult = (nf == NF_LAST - 1'b1);
     always @(posedge clk) begin
         if (rst) begin
             nf <= {NFW{1'b0}};
+            nf_last <= (NF == 1);
             v1 <= 1'b0;
         end else begin
-            if (accept) nf <= (nf == NF_LAST) ? {NFW{1'b0}} : nf + 1'b1;
+            if (accept) begin
+                nf <= nf_last ? {NFW{1'b0}} : nf + 1'b1;
+                nf_last <= nf_last ? (NF == 1) : nf_penult;
+            end
             v1 <= accept;
         end
     end
