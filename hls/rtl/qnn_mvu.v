@@ -16,11 +16,11 @@
 // is ACC_BITS signed (from the IR's worst-case bounds, so the final sum fits; partial sums wrap
 // harmlessly).  Adder-tree levels grow by one bit per level.
 //
-// Pipeline (no stall anywhere inside): issue (counters) -> ROM / input-buffer read -> operand
-// register -> product register -> balanced adder tree with a register every TREE_STAGE levels ->
+// Pipeline (no stall anywhere inside): issue (counters) -> input-buffer read -> buffer output and
+// weight ROM read -> operand register (input mux) -> product register -> balanced adder tree with a register every TREE_STAGE levels ->
 // accumulator -> output buffer (qnn_obuf).  Backpressure never reaches the datapath: a neuron fold's last
 // beat is issued only while the output buffer has a slot for it (a credit), so in_ready
-// depends on registers only, never combinationally on out_ready.  Latency: 5 + ceil(log2(SIMD) /
+// depends on registers only, never combinationally on out_ready.  Latency: 6 + ceil(log2(SIMD) /
 // TREE_STAGE) cycles from the last input word of a fold to its output word.
 `timescale 1ns / 1ps
 `default_nettype none
@@ -71,7 +71,7 @@ module qnn_mvu #(
     localparam R = (L + TREE_STAGE - 1) / TREE_STAGE; // registered tree levels
     localparam WT = (LW + L > MW) ? MW : LW + L;      // width of the tree's result
     localparam TD = 1 + R;                            // stages from the operand register to the tree's result
-    localparam LAT = 4 + R;                           // cycles from issue to the output FIFO write
+    localparam LAT = 5 + R;                           // cycles from issue to the output FIFO write
     localparam CAP = (LAT + 3 + SF - 1) / SF + 1;     // output slots (credits) for one word per SF cycles
     localparam integer ADJ_I = XNOR ? -N_IN : 0;      // bias correction: sum = 2*popcount - N_IN
     localparam [ACC_BITS+31:0] ADJ_W = {{ACC_BITS{ADJ_I[31]}}, ADJ_I};
@@ -138,30 +138,33 @@ module qnn_mvu #(
         end
     end
 
-    // ---- stage 1: ROM and input-buffer read (registered, every cycle: the tag says what is valid) --
+    // ---- stage 1: input-buffer read (registered, every cycle: the tag says what is valid) ----------
+    // ---- stage 1b: buffer output into fabric flip-flops; weight ROM read (block RAM outputs feed
+    //      flip-flops directly, the input mux comes one stage later) ---------------------------------
     wire [PE*SIMD*W_BITS-1:0] w1;
     reg [SIMD*IN_BITS-1:0] x_buf1, x_in1;
     reg v1, from_in1, first1, last1;
     reg [NFW-1:0] nf1;
+    reg [WAW-1:0] wa1;
 
     generate
         if (MEM_STYLE == 1) begin : g_wbram
             (* rom_style = "block", ram_style = "block" *) reg [PE*SIMD*W_BITS-1:0] wrom [0:WDEPTH-1];
             reg [PE*SIMD*W_BITS-1:0] q;
             initial if (WEIGHT_FILE != "none") $readmemh(WEIGHT_FILE, wrom);
-            always @(posedge clk) q <= wrom[wa];
+            always @(posedge clk) q <= wrom[wa1];
             assign w1 = q;
         end else if (MEM_STYLE == 2) begin : g_wlut
             (* rom_style = "logic", ram_style = "logic" *) reg [PE*SIMD*W_BITS-1:0] wrom [0:WDEPTH-1];
             reg [PE*SIMD*W_BITS-1:0] q;
             initial if (WEIGHT_FILE != "none") $readmemh(WEIGHT_FILE, wrom);
-            always @(posedge clk) q <= wrom[wa];
+            always @(posedge clk) q <= wrom[wa1];
             assign w1 = q;
         end else begin : g_wauto
             reg [PE*SIMD*W_BITS-1:0] wrom [0:WDEPTH-1];
             reg [PE*SIMD*W_BITS-1:0] q;
             initial if (WEIGHT_FILE != "none") $readmemh(WEIGHT_FILE, wrom);
-            always @(posedge clk) q <= wrom[wa];
+            always @(posedge clk) q <= wrom[wa1];
             assign w1 = q;
         end
     endgenerate
@@ -174,10 +177,27 @@ module qnn_mvu #(
         first1 <= (sf == {SFW{1'b0}});
         last1 <= at_last;
         nf1 <= nf;
+        wa1 <= wa;
     end
     always @(posedge clk) begin
         if (rst) v1 <= 1'b0;
         else v1 <= issue;
+    end
+
+    reg [SIMD*IN_BITS-1:0] x_buf1b, x_in1b;
+    reg v1b, from_in1b, first1b, last1b;
+    reg [NFW-1:0] nf1b;
+    always @(posedge clk) begin
+        x_buf1b <= x_buf1;
+        x_in1b <= x_in1;
+        from_in1b <= from_in1;
+        first1b <= first1;
+        last1b <= last1;
+        nf1b <= nf1;
+    end
+    always @(posedge clk) begin
+        if (rst) v1b <= 1'b0;
+        else v1b <= v1;
     end
 
     // ---- stage 2: operand register ------------------------------------------------------------------
@@ -187,14 +207,14 @@ module qnn_mvu #(
     reg [NFW-1:0] nf2;
     always @(posedge clk) begin
         w2 <= w1;
-        x2 <= from_in1 ? x_in1 : x_buf1;
-        first2 <= first1;
-        last2 <= last1;
-        nf2 <= nf1;
+        x2 <= from_in1b ? x_in1b : x_buf1b;
+        first2 <= first1b;
+        last2 <= last1b;
+        nf2 <= nf1b;
     end
     always @(posedge clk) begin
         if (rst) v2 <= 1'b0;
-        else v2 <= v1;
+        else v2 <= v1b;
     end
 
     // ---- tag pipeline alongside the products and the adder tree -----------------------------------
@@ -218,7 +238,7 @@ module qnn_mvu #(
     wire [NFW-1:0] nf_bias;
     generate
         if (R == 0) begin : g_nb1
-            assign nf_bias = nf1;
+            assign nf_bias = nf1b;
         end else if (R == 1) begin : g_nb2
             assign nf_bias = nf2;
         end else begin : g_nbt
