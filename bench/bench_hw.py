@@ -115,14 +115,18 @@ def after(design: str, vectors: int) -> dict:
     d = json.loads((run / "rtl" / "design.json").read_text())
     res = {"rtl_command": "qnn " + " ".join(cmd), "folding": d["folding"], "ideal_cycles": d["ideal_cycles"],
            "design": d["layers"]}
-    res["verilator"] = _sim(run, "verilator", vectors)
-    # Icarus runs ~200 cycles/s on these designs under load: 100 vectors of an MLP, 10 of the CNN (14,112 cycles each)
-    res["icarus"] = _sim(run, "icarus", 10 if model.startswith("cnn") else max(10, vectors // 10))
     scmd = ["synth", str(run), "--target", family, "--device", device, "--freq", str(freq)]
     rc = qnn(scmd)
     rep = json.loads((run / "synth" / family / f"synth_{family}.json").read_text())
     rep.pop("cell_types", None)
     res["synth"] = {"command": "qnn " + " ".join(scmd), "rc": rc, **rep}
+    res["verilator"] = _sim(run, "verilator", vectors)
+    # Icarus runs ~200 cycles/s on these designs under load: 100 vectors of an MLP, 10 of the CNN (14,112 cycles each)
+    res["icarus"] = _sim(run, "icarus", 10 if model.startswith("cnn") else max(10, vectors // 10))
+    if res["synth"].get("fmax_mhz"):  # latency in microseconds from the simulated latency
+        lat = res["verilator"].get("latency_cycles")
+        res["synth"]["latency_cycles"] = lat
+        res["synth"]["latency_us"] = lat / res["synth"]["fmax_mhz"] if lat else None
     return res
 
 
