@@ -1,11 +1,12 @@
 """Activations benchmark on full MNIST: a TFC-shaped MLP (3 x 64, BatchNorm) with each hidden activation at w4a4 and
 w2a2, and the first models of a course, logistic regression and the perceptron, at 8/4/2 bits.
 
-Every model is trained on the 60,000 training images (``--epochs`` each; ~1.5 min per TFC model on one thread),
-exported to QONNX, streamlined to the integer IR and run by the golden model on all 10,000 test images beside
-Brevitas' own float forward: the golden logits must equal Brevitas' exactly (argmax equal 1.0, max diff 0).
-Resumable: each finished model keeps its row in bench/runs/activations/<name>/row.json and is skipped on re-runs
-(an interrupted training resumes from its last epoch).
+Every model is trained on the 60,000 training images (``--epochs`` 3 for the TFC models, ``--linear-epochs`` 10 for
+the linear ones: ~1.5 min per model on one thread), exported to QONNX, streamlined to the integer IR and run by the
+golden model on all 10,000 test images beside Brevitas' own float forward: the golden logits must equal Brevitas'
+exactly (argmax equal 1.0, max diff 0). Resumable: each finished model keeps its row in
+bench/runs/activations/<name>/e<epochs>/row.json and is skipped on re-runs (an interrupted training resumes from its
+last epoch).
 
     QNN_DATA=../shared/data nice -n 10 .venv/bin/python bench/bench_activations.py --threads 1 [--only tfc-gelu-w2a2]
 
@@ -116,8 +117,8 @@ def write_results(rows: dict, meta: dict) -> str:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description="activations / logreg / perceptron benchmark on MNIST")
     ap.add_argument("--only", default=",".join(MODELS))
-    ap.add_argument("--epochs", type=int, default=1, help="epochs per TFC model")
-    ap.add_argument("--linear-epochs", type=int, default=3, help="epochs per logreg / perceptron model")
+    ap.add_argument("--epochs", type=int, default=3, help="epochs per TFC model")
+    ap.add_argument("--linear-epochs", type=int, default=10, help="epochs per logreg / perceptron model")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--data", default=os.environ.get("QNN_DATA", str(ROOT.parent / "shared" / "data")))
     ap.add_argument("--runs", default=str(ROOT / "bench" / "runs" / "activations"))
@@ -125,7 +126,7 @@ def main(argv=None) -> None:
     rows = {}
     for name in MODELS:
         epochs = args.epochs if MODELS[name][0] == "tfc" else args.linear_epochs
-        f = Path(args.runs) / name / f"row_e{epochs}.json"
+        f = Path(args.runs) / name / f"e{epochs}" / "row.json"
         if f.is_file():
             rows[name] = json.loads(f.read_text())
     meta = {"threads": args.threads, "epochs_tfc": args.epochs, "epochs_linear": args.linear_epochs}
@@ -136,8 +137,9 @@ def main(argv=None) -> None:
             continue
         print(f"== {name}", flush=True)
         epochs = args.epochs if MODELS[name][0] == "tfc" else args.linear_epochs
-        row = bench_one(name, Path(args.runs) / name, args.data, epochs, args.threads)
-        atomic_write_text(Path(args.runs) / name / f"row_e{epochs}.json", json.dumps(row, indent=2))
+        run_dir = Path(args.runs) / name / f"e{epochs}"  # one run per epoch count (each with its own LR schedule)
+        row = bench_one(name, run_dir, args.data, epochs, args.threads)
+        atomic_write_text(run_dir / "row.json", json.dumps(row, indent=2))
         rows[name] = row
         print(write_results(rows, meta), flush=True)
     print(write_results(rows, meta), flush=True)
