@@ -18,6 +18,7 @@ A design that stalls (cycle limit) or emits words beyond the expected ones raise
 """
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -131,6 +132,7 @@ def simulate(rtl_dir: str | Path, graph: IntGraph, q: np.ndarray, *, simulator: 
                       probe_count=count)
         res.layers = compare_taps(design, graph, q[lo + first:lo + first + count], lo + first, pp.probes)
         res.probe = first_layer(res.layers)
+    shutil.rmtree(work, ignore_errors=True)  # vectors and output files (kept only when a pass raised)
     return res
 
 
