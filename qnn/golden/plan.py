@@ -19,8 +19,8 @@ bounds' edges). Plans are cached per graph object.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -84,19 +84,29 @@ class Plan:
             return np.concatenate([self.run(x[a:b]) for a, b in bounds])
         from concurrent.futures import ThreadPoolExecutor
 
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
+        with _blas().limit(limits=1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
             return np.concatenate(list(pool.map(lambda ab: self.run(x[ab[0] : ab[1]]), bounds)))
 
 
+_CONTROLLER: list = []
+
+
+def _blas():
+    """threadpoolctl's controller, made once (finding the loaded libraries takes milliseconds)."""
+    if not _CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0]
+
+
 def blas_threads() -> int:
-    """The thread count NumPy's BLAS runs with (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, threadpoolctl limits)."""
+    """The thread count NumPy's BLAS runs with now (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, threadpoolctl limits)."""
     try:
-        from threadpoolctl import threadpool_info
+        libs = _blas().select(user_api="blas").lib_controllers
     except ImportError:
         return 1
-    return max([1] + [int(p.get("num_threads") or 1) for p in threadpool_info() if p.get("user_api") == "blas"])
+    return max([1] + [int(lib.num_threads or 1) for lib in libs])
 
 
 def _wrange(w2d: np.ndarray, lo: int, hi: int):
