@@ -30,6 +30,7 @@ BRAM_SHAPES = {  # (depth, width) of one block RAM
 }
 BRAM_UNIT = {"ice40": 1.0, "ecp5": 1.0, "xilinx": 0.5}  # RAMB18 = half a RAMB36
 BRAM_MIN_BITS = {"ice40": 2048, "ecp5": 4096, "xilinx": 4096}  # smaller memories stay in LUTs / flip-flops
+BRAM_MIN_DEPTH = 128  # weight ROMs this deep are put in block RAM whatever their size (generate.mem_style)
 FEATURES = ("mac", "acc", "rom", "stage")
 
 
@@ -45,9 +46,9 @@ class Estimate:
                 "per_stage": {k: [round(v[0]), round(v[1]), v[2]] for k, v in self.per_stage.items()}}
 
 
-def bram_blocks(width: int, depth: int, family: str) -> float:
-    """Block RAMs for a width x depth memory (the cheapest tiling), 0 below BRAM_MIN_BITS."""
-    if width * depth < BRAM_MIN_BITS[family]:
+def bram_blocks(width: int, depth: int, family: str, force: bool = False) -> float:
+    """Block RAMs for a width x depth memory (the cheapest tiling), 0 below BRAM_MIN_BITS unless forced."""
+    if width * depth < BRAM_MIN_BITS[family] and not force:
         return 0.0
     n = min(math.ceil(width / w) * math.ceil(depth / d) for d, w in BRAM_SHAPES[family])
     return n * BRAM_UNIT[family]
@@ -90,8 +91,9 @@ def features(st, family: str) -> tuple[dict, float]:
     elif st.module in ("qnn_shift", "qnn_maxpool", "qnn_width_conv", "qnn_swu", "qnn_fifo"):
         acc = st.in_width + st.out_width
     rom = bram = 0.0
-    for w, d in _memories(st):
-        b = bram_blocks(w, d, family)
+    for i, (w, d) in enumerate(_memories(st)):
+        forced = st.module == "qnn_mvu" and i == 0 and st.params.get("MEM_STYLE") == 1  # the weight ROM
+        b = bram_blocks(w, d, family, force=forced)
         bram += b
         if not b:
             rom += w * d

@@ -32,6 +32,14 @@ def core_sources() -> list[Path]:
     return [RTL_DIR / c for c in CORES]
 
 
+def mem_style(depth: int) -> int:
+    """Weight ROM style (qnn_mvu MEM_STYLE): block RAM from 128 words deep (a deep LUT ROM is a slow mux tree),
+    else Yosys decides."""
+    from hls.rtlgen.fit import BRAM_MIN_DEPTH
+
+    return 1 if depth >= BRAM_MIN_DEPTH else 0
+
+
 def acc_encoding(acc_type) -> Encoding:
     """Accumulators are signed in hardware: an unsigned range needs one more bit."""
     return Encoding(acc_type.bits + (0 if acc_type.signed else 1), SIGNED)
@@ -125,7 +133,7 @@ def build_stages(layers, in_type, folding: Folding, mem_dir: Path, in_len: int =
             stages.append(Stage(f"{layer.name}_mvu", "qnn_mvu", {
                 "N_IN": layer.n_in, "N_OUT": layer.n_out, "PE": f.pe, "SIMD": f.simd, "IN_BITS": enc.bits,
                 "IN_MODE": enc.mode, "W_BITS": wenc.bits, "W_MODE": wenc.mode, "ACC_BITS": acc.bits,
-                "WEIGHT_FILE": ("file", wname), "BIAS_FILE": ("file", bname)},
+                "MEM_STYLE": mem_style(sf * nf), "WEIGHT_FILE": ("file", wname), "BIAS_FILE": ("file", bname)},
                 f.simd, f.pe, enc, acc, layer.name, {"WEIGHT_FILE": wname, "BIAS_FILE": bname}))
             frame = layer.n_out * layer.vectors
             _probed(stages[-1], frame)
