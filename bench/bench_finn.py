@@ -22,6 +22,7 @@ from pathlib import Path
 
 from common import RESULTS, ROOT, train_and_evaluate
 
+from qnn.run import Run
 from qnn.util.atomic import atomic_write_text
 
 # name -> (weight bits, act bits, input bits, FINN's published BNN-PYNQ accuracy or None)
@@ -40,7 +41,7 @@ def exact(row: dict) -> bool:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| model | input bits | epochs | test acc (golden) | Brevitas acc | FINN BNN-PYNQ | golden == Brevitas "
+    lines = ["| model | input (IR type) | epochs | test acc (golden) | Brevitas acc | FINN BNN-PYNQ | golden == Brevitas "
              "(10,000 images) | train time |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if "error" in r:
@@ -49,13 +50,22 @@ def table(rows: list[dict]) -> str:
         finn = f"{r['finn_accuracy']:.2%}" if r.get("finn_accuracy") else "-"
         agree = (f"{'exact' if exact(r) else 'DIFFERS'}: argmax {r['argmax_equal']:.2%}, max diff "
                  f"{r['max_abs_diff']:.3g}, n = {r['test_samples']}")
-        lines.append(f"| {r['model']} | {r['input_bits']} | {r['epochs']} | {r['accuracy']:.2%} | "
+        lines.append(f"| {r['model']} | {r['input_bits']} bit ({r.get('input_type', '?')}) | {r['epochs']} | "
+                     f"{r['accuracy']:.2%} | "
                      f"{r['brevitas_accuracy']:.2%} | {finn} | {agree} | {r['train_seconds'] / 60:.1f} min |")
     return "\n".join(lines) + "\n"
 
 
-def write(rows: dict, meta: dict) -> str:
+def load_rows() -> dict:
+    f = RESULTS / f"{TOPIC}.json"
+    return {r["model"]: r for r in json.loads(f.read_text())["rows"]} if f.is_file() else {}
+
+
+def write(name: str, row: dict, meta: dict) -> str:
+    """Add one model's row to the results, re-reading them first (several models may train at once)."""
     RESULTS.mkdir(parents=True, exist_ok=True)
+    rows = load_rows()
+    rows[name] = row
     ordered = [rows[k] for k in MODELS if k in rows]
     atomic_write_text(RESULTS / f"{TOPIC}.json", json.dumps({**meta, "rows": ordered}, indent=2))
     text = table(ordered)
@@ -72,8 +82,7 @@ def main(argv=None) -> int:
     ap.add_argument("--data", default=os.environ.get("QNN_DATA", str(ROOT.parent / "shared" / "data")))
     ap.add_argument("--runs", default=str(ROOT / "bench" / "runs" / TOPIC))
     args = ap.parse_args(argv)
-    f = RESULTS / f"{TOPIC}.json"
-    rows = {r["model"]: r for r in json.loads(f.read_text())["rows"]} if f.is_file() else {}
+    rows = load_rows()
     meta = {"threads": args.threads, "dataset": "mnist", "data": args.data}
     failed = False
     for name in args.only.split(","):
@@ -91,14 +100,16 @@ def main(argv=None) -> int:
         t0 = time.time()
         try:
             row = train_and_evaluate(name, run_dir, "mnist", args.data, {}, "tfc", w, a, tcfg, float("inf"),
-                                     resume=not args.redo)
+                                     input_bits=ib, resume=not args.redo)
+            row["input_type"] = Run(run_dir).graph().input_quant.out_type.name  # what the hardware receives
+            if row["input_type"] != ("BIPOLAR" if ib == 1 else f"UINT{ib}"):
+                raise AssertionError(f"{name}: the IR's input is {row['input_type']}, not {ib}-bit")
         except Exception as e:  # a failed check is a result: record it, go on with the next model
             traceback.print_exc()
             row = {"model": name, "epochs": args.epochs, "error": f"{type(e).__name__}: {e}".splitlines()[0]}
         row.update(input_bits=ib, finn_accuracy=finn, wall_seconds=round(time.time() - t0, 1))
         failed |= "error" in row or not exact(row)
-        rows[name] = row
-        print(write(rows, meta), flush=True)
+        print(write(name, row, meta), flush=True)
     return 1 if failed else 0
 
 
