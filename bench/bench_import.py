@@ -57,6 +57,16 @@ def legacy_style(src: Path, dst: Path) -> Path:
     return dst
 
 
+def checker_verdict(path: Path) -> str:
+    import onnx
+
+    try:
+        onnx.checker.check_model(onnx.load(str(path)))
+        return "valid"
+    except onnx.checker.ValidationError as e:
+        return (str(e).splitlines() or [""])[0][:120]
+
+
 def same_ir(a, b) -> bool:
     """Two IR graphs with the same nodes, types and constants (names aside)."""
     import dataclasses
@@ -123,8 +133,8 @@ def hardware(run_dir: Path, vectors: int) -> dict:
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["| model | file | golden accuracy | golden vs qonnx | same IR as the current export | hls4ml C sim | "
-             "RTL sim (Verilator) |", "|---|---|---|---|---|---|---|"]
+    lines = ["| model | file | onnx.checker on the file as written | golden accuracy | golden vs qonnx | "
+             "same IR as the current export | hls4ml C sim | RTL sim (Verilator) |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         q = r.get("golden_vs_qonnx") or {}
         hls = r.get("hls") or {}
@@ -132,8 +142,10 @@ def markdown(rows: list[dict]) -> str:
         sim = r.get("sim") or {}
         sim_text = f"{sim.get('exact')} / {sim.get('vectors')} exact" if sim else "-"
         lines.append(
-            f"| {r['model']} | {r.get('variant', 'current')} | {r['accuracy']:.2%} (n={r['n']}) | "
-            f"{q.get('agreement', '-')} on {q.get('n', '-')} | {'yes' if r.get('ir_identical', True) else 'NO'} | "
+            f"| {r['model']} | {r.get('variant', 'current')} | {r.get('checker_before_cleanup', 'valid')} | "
+            f"{r['accuracy']:.2%} (n={r['n']}) | "
+            f"{str(q.get('agreement', '-')).replace('|', '&#124;')} on {q.get('n', '-')} | "
+            f"{'yes' if r.get('ir_identical', True) else 'NO'} | "
             f"{csim} | "
             f"{sim_text} |")
     return "\n".join(lines) + "\n"
@@ -163,6 +175,8 @@ def main() -> None:
             row = {"model": name, "variant": variant, "epochs": args.epochs, "train_seconds": round(train_s, 1),
                    "accuracy": ev["golden"]["accuracy"], "n": ev["n"], "golden_vs_qonnx": ev.get("golden_vs_qonnx"),
                    "ir_identical": same_ir(graphs["current"], graphs[variant])}
+            if variant == "legacy":  # what onnx.checker alone says of the file as written
+                row["checker_before_cleanup"] = checker_verdict(path)
             if variant == "current" and not args.no_hardware:
                 row |= hardware(run_dir, args.vectors)
             rows.append(row)
