@@ -179,6 +179,7 @@ def _linear(nodes: list, i: int, shape: tuple, lo: int, hi: int):
             return fused.pool_blocks(fused.gemm(cols, w32), b).reshape(n, ho, wo, o)
     else:
         out_shape, elems, fuse_pool = (o,), max(int(np.prod(shape)), o), False
+        w32 = np.ascontiguousarray(w32)  # row-major [K, O]: a few % faster in OpenBLAS for dense layers
 
         def lin(x):
             return fused.gemm(_f32(x).reshape(len(x), -1), w32)
