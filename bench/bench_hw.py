@@ -210,7 +210,7 @@ CALIB = [("tfc-w2a2", 196, "ecp5"), ("tfc-w2a2", 3136, "ecp5"), ("tfc-w2a2", 784
          ("tfc-w1a1", 784, "ice40")]  # and the `after` designs (their Yosys figures from qnn synth)
 
 
-def calibrate(redo: bool) -> dict:
+def calibrate(redo: bool, new_runs: bool = True) -> dict:
     """Yosys LUT/FF/BRAM of the CALIB designs with their model features, kept in resource_model.json."""
     from hls.rtlgen import generate_rtl
     from hls.rtlgen.design import load_design
@@ -224,7 +224,7 @@ def calibrate(redo: bool) -> dict:
     have = {(q["design"], q["family"]) for q in data["points"]}
     for model, tc, family in CALIB:
         name = f"{model}-{tc or 'default'}"
-        if (name, family) in have and not redo:
+        if ((name, family) in have and not redo) or not new_runs:
             continue
         print(f"== calibration: {name} {family}", flush=True)
         out = RUNS / "calib" / name / "rtl"
@@ -308,6 +308,7 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated design names")
     ap.add_argument("--vectors", type=int, default=1000, help="Verilator vectors per design (Icarus: a tenth)")
     ap.add_argument("--only-cores", default="", help="comma-separated core sizes (CORE_SIZES)")
+    ap.add_argument("--calib-existing", action="store_true", help="calib: refit on the points at hand, no Yosys runs")
     ap.add_argument("--publish", action="store_true", help="write the tables into docs/benchmarks.md")
     ap.add_argument("--redo", action="store_true", help="recompute finished entries")
     args = ap.parse_args()
@@ -354,7 +355,7 @@ def main() -> None:
             touched.add(("designs", name, "after"))
             save()
     if "calib" in phases:
-        out["calibration"] = calibrate(args.redo)
+        out["calibration"] = calibrate(args.redo, new_runs=not args.calib_existing)
         disk = json.loads(res_path.read_text()) if res_path.is_file() else {}
         disk["calibration"] = out["calibration"]
         atomic_write_text(res_path, json.dumps(disk, indent=2))
