@@ -202,6 +202,8 @@ def _port_widths(module: str, p: dict, in_w: int, out_w: int) -> tuple[int, int]
         return p["SIMD"] * p["EW"], p["SIMD"] * p["EW"]
     if module == "qnn_maxpool":
         return p["PE"] * p["EW"], p["PE"] * p["EW"]
+    if module == "qnn_shift":
+        return p["PE"] * p["IN_BITS"], p["PE"] * p["OUT_BITS"]
     return in_w, out_w
 
 
@@ -210,13 +212,24 @@ CALIB = [("tfc-w2a2", 196, "ecp5"), ("tfc-w2a2", 3136, "ecp5"), ("tfc-w2a2", 784
          ("tfc-w1a1", 784, "ice40")]  # and the `after` designs (their Yosys figures from qnn synth)
 
 
+def design_stages(rtl_dir: Path) -> list:
+    """The core instances of a generated design (design.json), as the resource model reads them."""
+    from types import SimpleNamespace
+
+    d = json.loads((Path(rtl_dir) / "design.json").read_text())
+    out = []
+    for st in d["stages"]:
+        p = st["params"]
+        iw, ow = _port_widths(st["module"], p, 0, 0)
+        out.append(SimpleNamespace(name=st["name"], module=st["module"], params=p, in_width=iw, out_width=ow))
+    return out
+
+
 def calibrate(redo: bool, new_runs: bool = True) -> dict:
     """Yosys LUT/FF/BRAM of the CALIB designs with their model features, kept in resource_model.json."""
     from hls.rtlgen import generate_rtl
     from hls.rtlgen.design import load_design
     from hls.rtlgen.fit import MODEL_FILE, design_features, estimate
-    from hls.rtlgen.generate import build_stages
-    from hls.rtlgen.layers import hardware_layers
     from hls.synth.flow import synthesize_sources
     from qnn.run import Run
 
@@ -232,11 +245,7 @@ def calibrate(redo: bool, new_runs: bool = True) -> dict:
         generate_rtl(graph, out, None, tc)
         d = load_design(out)
         res = synthesize_sources(d.source_paths(), "qnn_top", family, out.parent / f"synth_{family}", cwd=out)
-        layers, in_type, _ = hardware_layers(graph)
-        from hls.rtlgen.folding import Fold
-
-        fold = {k: Fold(v["pe"], v["simd"]) for k, v in d.folding.items()}
-        stages = build_stages(layers, in_type, fold, out.parent / "scratch")
+        stages = design_stages(out)
         data["points"] = [q for q in data["points"] if (q["design"], q["family"]) != (name, family)]
         data["points"].append({"design": name, "model": model, "family": family,
                                "features": design_features(stages, family),
@@ -251,13 +260,7 @@ def calibrate(redo: bool, new_runs: bool = True) -> dict:
         if not a:  # always refreshed from the latest after run
             continue
         model = e["model"]
-        out = design_run(dname) / "rtl"
-        graph = Run(ensure_model(model)).graph()
-        layers, in_type, _ = hardware_layers(graph)
-        from hls.rtlgen.folding import Fold
-
-        fold = {k: Fold(v["pe"], v["simd"]) for k, v in a["folding"].items()}
-        stages = build_stages(layers, in_type, fold, out.parent / "scratch")
+        stages = design_stages(design_run(dname) / "rtl")
         data["points"] = [q for q in data["points"] if (q["design"], q["family"]) != (dname, e["family"])]
         data["points"].append({"design": dname, "model": model, "family": e["family"],
                                "features": design_features(stages, e["family"]), "lut": a["synth"]["lut"],
@@ -266,15 +269,8 @@ def calibrate(redo: bool, new_runs: bool = True) -> dict:
     # the check: the model (fitted on all points) against each point
     rows = []
     for q in data["points"]:
-        model = q.get("model") or q["design"].rsplit("-", 1)[0]
         out = (design_run(q["design"]) if q["design"] in DESIGNS else RUNS / "calib" / q["design"]) / "rtl"
-        d = load_design(out)
-        graph = Run(ensure_model(model)).graph()
-        layers, in_type, _ = hardware_layers(graph)
-        from hls.rtlgen.folding import Fold
-
-        fold = {k: Fold(v["pe"], v["simd"]) for k, v in d.folding.items()}
-        est = estimate(build_stages(layers, in_type, fold, out.parent / "scratch"), q["family"])
+        est = estimate(design_stages(out), q["family"])
         rows.append({"design": q["design"], "family": q["family"], "yosys_lut": q["lut"], "model_lut": round(est.lut),
                      "lut_err": (est.lut - q["lut"]) / q["lut"], "yosys_ff": q["ff"], "model_ff": round(est.ff),
                      "ff_err": (est.ff - q["ff"]) / q["ff"], "yosys_bram": q["bram"], "model_bram": est.bram})

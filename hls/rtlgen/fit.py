@@ -32,6 +32,7 @@ BRAM_UNIT = {"ice40": 1.0, "ecp5": 1.0, "xilinx": 0.5}  # RAMB18 = half a RAMB36
 BRAM_MIN_BITS = {"ice40": 2048, "ecp5": 4096, "xilinx": 4096}  # smaller memories stay in LUTs / flip-flops
 BRAM_MIN_DEPTH = 128  # weight ROMs this deep are put in block RAM whatever their size (generate.mem_style)
 FEATURES = ("mac", "acc", "rom", "stage")
+RIDGE = 0.05  # pull of the prior coefficients in the calibration fit
 
 
 @dataclass(frozen=True)
@@ -104,16 +105,24 @@ def _coefficients(family: str) -> dict:
     """Least-squares LUT/FF coefficients from the calibration points in resource_model.json."""
     data = json.loads(MODEL_FILE.read_text()) if MODEL_FILE.is_file() else {}
     pts = [q for q in data.get("points", []) if q["family"] == family]
+    prior = {"lut": {"mac": 1.0, "acc": 1.5, "rom": 1 / 16, "stage": 30.0},  # rough LUT4 figures
+             "ff": {"mac": 1.0, "acc": 2.0, "rom": 0.0, "stage": 20.0}}
     coef = {}
     for res in ("lut", "ff"):
-        if len(pts) >= len(FEATURES):
-            a = np.array([[q["features"][f] for f in FEATURES] for q in pts], dtype=float)
-            y = np.array([q[res] for q in pts], dtype=float)
-            c, *_ = np.linalg.lstsq(a, y, rcond=None)
-            coef[res] = dict(zip(FEATURES, np.maximum(c, 0.0).tolist()))
-        else:  # uncalibrated: rough LUT4 figures
-            coef[res] = {"mac": 1.0, "acc": 1.5, "rom": 1 / 16, "stage": 30.0} if res == "lut" else \
-                        {"mac": 1.0, "acc": 2.0, "rom": 0.0, "stage": 20.0}
+        c0 = np.array([prior[res][f] for f in FEATURES])
+        if not pts:
+            coef[res] = dict(prior[res])
+            continue
+        # relative least squares, pulled towards the prior (so that few points still give a sane fit):
+        # minimize sum((A c - y) / y)^2 + RIDGE * sum((c - c0) / s)^2, with s = c0 (or 1 where c0 is 0)
+        a = np.array([[q["features"][f] for f in FEATURES] for q in pts], dtype=float)
+        y = np.array([q[res] for q in pts], dtype=float)
+        sc = np.where(c0 > 0, c0, 1.0)
+        a_rel = a * sc / y[:, None]
+        lhs = np.vstack([a_rel, np.sqrt(RIDGE) * np.eye(len(FEATURES))])
+        rhs = np.concatenate([np.ones(len(y)), np.sqrt(RIDGE) * c0 / sc])
+        u, *_ = np.linalg.lstsq(lhs, rhs, rcond=None)
+        coef[res] = dict(zip(FEATURES, np.maximum(u * sc, 0.0).tolist()))
     return coef
 
 
