@@ -34,6 +34,12 @@ BUDGET_BYTES = 1 << 20  # largest float32 intermediate of one chunk (im2col patc
 MIN_BATCH = 64  # but chunks of at least this many samples, so that per-call overhead stays small
 
 
+@dataclass(frozen=True)
+class _Layout:
+    input_shape: tuple[int, ...]
+    input_layout: str
+
+
 @dataclass
 class Step:
     kind: str
@@ -44,7 +50,8 @@ class Step:
 
 @dataclass
 class Plan:
-    graph: IntGraph
+    layout: _Layout  # the graph's input description (not the graph: the plan cache must not keep graphs alive)
+    front: tuple[N.Node, ...]  # host-side float preprocessing and the input quantizer
     steps: list[Step] = field(default_factory=list)
     batch: int = 256
     out_shape: tuple[int, ...] = ()
@@ -57,11 +64,10 @@ class Plan:
         """Float model input (one chunk) -> integer output, int64."""
         from qnn.golden.execute import apply_node, to_channels_last
 
-        x = to_channels_last(self.graph, x)
-        front = self.graph.front
-        for node in front[:-1]:  # host-side float preprocessing
+        x = to_channels_last(self.layout, x)
+        for node in self.front[:-1]:  # host-side float preprocessing
             x = apply_node(node, x)
-        q = front[-1]
+        q = self.front[-1]
         x = quantize_values(x, q.scale, q.zero_point, q.quant_type)
         for step in self.steps:
             x = step.fn(x)
@@ -214,7 +220,8 @@ def compile_plan(graph: IntGraph, budget_bytes: int = BUDGET_BYTES) -> Plan:
     nodes = list(body)
     shapes = _shapes(graph)
     shape, (lo, hi) = shapes[0], (q.out_type.min, q.out_type.max)
-    plan, i, known = Plan(graph, out_shape=tuple(shapes[-1])), 0, True
+    layout = _Layout(tuple(graph.input_shape), graph.input_layout)
+    plan, i, known = Plan(layout, tuple(graph.front), out_shape=tuple(shapes[-1])), 0, True
     while i < len(nodes):
         node = nodes[i]
         got = _linear(nodes, i, shape, lo, hi) if known and isinstance(node, (N.Dense, N.Conv2d)) else None
