@@ -169,8 +169,28 @@ module qnn_mvu #(
         end
     endgenerate
 
+    // The input buffer is written one cycle after the issue (registered enable, address and data: a short
+    // path from in_valid); the next fold reads that address SF >= 2 cycles later.  With SF == 1 the next
+    // fold reads it in the very next cycle, so the write stays immediate.
+    generate
+        if (SF > 1) begin : g_ibuf_late
+            reg ib_we;
+            reg [SFW-1:0] ib_a;
+            reg [SIMD*IN_BITS-1:0] ib_d;
+            always @(posedge clk) begin
+                ib_we <= !rst && issue && first_fold;
+                ib_a <= sf;
+                ib_d <= in_data;
+                if (ib_we) ibuf[ib_a] <= ib_d;
+            end
+        end else begin : g_ibuf_now
+            always @(posedge clk) begin
+                if (issue && first_fold) ibuf[sf] <= in_data;
+            end
+        end
+    endgenerate
+
     always @(posedge clk) begin
-        if (issue && first_fold) ibuf[sf] <= in_data;
         x_buf1 <= ibuf[sf];
         x_in1 <= in_data;
         from_in1 <= first_fold;
