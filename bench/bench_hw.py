@@ -401,7 +401,8 @@ def _row(name: str, e: dict, label: str) -> str | None:
     exact = "n/a"
     if "verilator" in r:
         v, i = r["verilator"], r["icarus"]
-        exact = f"{v['exact']}/{v['vectors']} V, {i['exact']}/{i['vectors']} I"
+        exact = f"{v['exact']}/{v['vectors']} Verilator, " + (f"{i['exact']}/{i['vectors']} Icarus" if i.get("vectors")
+                                                             else "Icarus not run")
     lat = _f(syn.get("latency_us"), "{:.2f}")
     mpk = _f(syn.get("macs_per_cycle_per_klut"), "{:.1f}")
     return (f"| {name} | {label} | {fold_s} | {e['family']} {e['device']} | {syn.get('lut')} | {syn.get('ff')} | "
@@ -437,6 +438,10 @@ def markdown(o: dict) -> str:
         L.append(f"- {name}: fmax {_f(fm, '{:.1f}')} MHz, goal >= {goal}: "
                  f"{'met' if fm and fm >= goal else 'NOT met' if fm else 'not measured'}")
     w1 = o.get("designs", {}).get("tfc-w1a1-98", {}).get("after")
+    if w1 and not w1["synth"].get("fmax_mhz"):
+        L.append(f"- tfc-w1a1 at {w1['ideal_cycles']} cycles/inference: fmax not measured ({w1['synth'].get('pnr')}); "
+                 f">= 1,000,000 inferences/s needs >= {w1['ideal_cycles']} MHz; finn-examples TFC-w1a1: "
+                 f"{FINN_TFC_W1A1:,} inferences/s (100 MHz, Zynq-7020, Vivado)")
     if w1 and w1["synth"].get("fmax_mhz"):
         ips = w1["synth"]["fmax_mhz"] * 1e6 / w1["ideal_cycles"]
         L.append(f"- tfc-w1a1 at {w1['ideal_cycles']} cycles/inference: {ips:,.0f} inferences/s "
@@ -446,7 +451,9 @@ def markdown(o: dict) -> str:
     for name, e in o.get("designs", {}).items():
         if e.get("before") and e.get("after"):
             b, a = e["before"]["lut"], e["after"]["synth"]["lut"]
-            L.append(f"- {name}: LUT {b} -> {a} ({100 * (a - b) / b:+.0f} %), FF {e['before']['ff']} -> "
+            bc, ac = e["before"].get("carry", 0), e["after"]["synth"].get("carry", 0)
+            L.append(f"- {name} (same folding): LUT4 {b} -> {a} ({100 * (a - b) / b:+.0f} %), LUT4 + carry cells "
+                     f"{b + bc} -> {a + ac} ({100 * (a + ac - b - bc) / (b + bc):+.0f} %), FF {e['before']['ff']} -> "
                      f"{e['after']['synth']['ff']}")
     cal = o.get("calibration")
     if cal:
