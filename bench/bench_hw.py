@@ -455,6 +455,17 @@ def markdown(o: dict) -> str:
             L.append(f"- {name} (same folding): LUT4 {b} -> {a} ({100 * (a - b) / b:+.0f} %), LUT4 + carry cells "
                      f"{b + bc} -> {a + ac} ({100 * (a + ac - b - bc) / (b + bc):+.0f} %), FF {e['before']['ff']} -> "
                      f"{e['after']['synth']['ff']}")
+    L += ["", "## What limits fmax now", "",
+          "- ECP5 (tfc-w2a2-784, 125.6 MHz): the critical path is a block-RAM read, `u_Gemm_0_mvu.ibuf` DOB -> one "
+          "LUT -> flip-flop, 7.96 ns, of which 5.83 ns is the DP16KD clock-to-out without its output register "
+          "(Yosys 0.23 does not pack the register into the RAM). Every block-RAM -> fabric path is bound to ~7 ns "
+          "this way; 150 MHz needs the RAM output register (a DP16KD instance with REGMODE=OUTREG and INITVAL "
+          "written by the generator) or the input buffer in LUT RAM. Before: 22.7 ns through the global stall.",
+          "- iCE40 (mlp-w2a2-1568, 45.4 MHz): credit -> issue -> input-buffer write-enable decode (the buffer is "
+          "in flip-flops: the UP5K has no LUT RAM), 22.0 ns with 15.7 ns routing; committed since: the write is "
+          "registered one cycle later (mlp-w2a2-1568-ibuf below, if measured).",
+          "- Not finished in this session (2 shared cores at load ~25): nextpnr-ecp5 on tfc-w1a1-98 and cnn-w4a4, "
+          "the before runs of cnn-w4a4 and tfc-w1a1-98, the per-core fmax table. `bench/bench_hw.py` resumes them."]
     cal = o.get("calibration")
     if cal:
         L += ["", "## Resource model against Yosys (`qnn rtl --fit`; fitted on these points)", "",
