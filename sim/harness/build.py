@@ -64,7 +64,7 @@ def build(design: Design, simulator: str, cache_root: Path, depth: int) -> Build
     mem_dir = str(Path(design.rtl_dir).resolve()) + "/"
     params = {"IN_W": design.in_width, "OUT_W": design.out_width, "DEPTH": max(1, int(depth)), "MEM_DIR": mem_dir}
     key = fingerprint(design, simulator, params)
-    cache_root = Path(cache_root)
+    cache_root = Path(cache_root).resolve()  # the tools run in the build folder: no relative paths
     out = cache_root / f"{simulator}-{key}"
     exe = out / ("qnn_sim" if simulator == "verilator" else "qnn_sim.vvp")
     if exe.is_file():

@@ -44,6 +44,7 @@ def run_pass(build: Build, work: Path, vectors_hex: bytes, *, words: int, out_wo
              probe_count: int = 0, progress=None) -> Pass:
     if words > build.depth:
         raise QnnError(f"{words} input words exceed the harness memory of {build.depth}")
+    work = Path(work).resolve()
     work.mkdir(parents=True, exist_ok=True)
     for f in list(work.glob("probe_*.hex")) + [work / "outputs.txt", work / "status.txt"]:
         f.unlink(missing_ok=True)
