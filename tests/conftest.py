@@ -4,9 +4,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
-import torch
+from train_helpers import quick_train
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -28,25 +27,6 @@ def mnist_small():
     from qnn.data import load_dataset
 
     return load_dataset("mnist", "train"), load_dataset("mnist", "test")
-
-
-def quick_train(spec, data, steps: int = 30, seed: int = 0, batch: int = 64):
-    """A few optimizer steps: enough to move BatchNorm statistics, activation scales and weights off init."""
-    from qnn.models import build_model
-
-    torch.manual_seed(seed)
-    model = build_model(spec)
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    x, y = torch.from_numpy(data.x), torch.from_numpy(data.y)
-    rng = np.random.default_rng(seed)
-    model.train()
-    for _ in range(steps):
-        idx = torch.from_numpy(rng.choice(len(x), batch, replace=False))
-        loss = torch.nn.functional.cross_entropy(model(x[idx]), y[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return model.eval()
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ with one line.
 """
 import numpy as np
 import pytest
-from conftest import quick_train
+from train_helpers import quick_train
 
 from qnn.data import load_dataset
 from qnn.errors import QnnError
