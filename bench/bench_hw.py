@@ -330,7 +330,9 @@ def main() -> None:
                 row[ph] = out[sec][n][ph]
         disk["before_commit"] = BEFORE
         disk["updated"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        out.update(disk)
+        for k, v in disk.items():  # keep this process's own section objects (rows are referenced)
+            if k not in ("designs", "cores"):
+                out[k] = v
         atomic_write_text(res_path, json.dumps(disk, indent=2))
         atomic_write_text(RESULTS / "hw.md", markdown(disk))
 
