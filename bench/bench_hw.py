@@ -462,13 +462,14 @@ def markdown(o: dict) -> str:
           "LUT -> flip-flop, 7.96 ns, of which 5.83 ns is the DP16KD clock-to-out without its output register "
           "(Yosys 0.23 does not pack the register into the RAM). Every block-RAM -> fabric path is bound to ~7 ns "
           "this way; 150 MHz needs the RAM output register (a DP16KD instance with REGMODE=OUTREG and INITVAL "
-          "written by the generator) or the input buffer in LUT RAM. Before: 22.7 ns through the global stall.",
+          "written by the generator) or the input buffer in LUT RAM. Before: 44.1 MHz (22.7 ns).",
           "- iCE40 (mlp-w2a2-1568, 45.4 MHz): credit -> issue -> input-buffer write-enable decode (the buffer is "
           "in flip-flops: the UP5K has no LUT RAM), 22.0 ns with 15.7 ns routing. With the write registered one cycle "
           "later (the current qnn_mvu; row mlp-w2a2-1568-ibuf, the same design regenerated): 48.6 MHz, 20.6 ns: "
           "credit (5.5 ns of routing, a high-fanout net) -> MVU in_ready -> the upstream FIFO's read enable.",
           "- Not finished in this session (2 shared cores at load ~25): nextpnr-ecp5 on tfc-w1a1-98 and cnn-w4a4, "
-          "the before runs of cnn-w4a4 and tfc-w1a1-98, the per-core fmax table. `bench/bench_hw.py` resumes them."]
+          "the before run of cnn-w4a4 (tfc-w1a1-98 before: Yosys only, by design), most of the per-core fmax table. "
+          "`bench/bench_hw.py` resumes them."]
     cal = o.get("calibration")
     if cal:
         L += ["", "## Resource model against Yosys (`qnn rtl --fit`; fitted on these points)", "",
