@@ -20,6 +20,7 @@ import time
 import traceback
 from pathlib import Path
 
+import torch
 from common import RESULTS, ROOT, train_and_evaluate
 
 from qnn.run import Run
@@ -102,6 +103,8 @@ def main(argv=None) -> int:
             row = train_and_evaluate(name, run_dir, "mnist", args.data, {}, "tfc", w, a, tcfg, float("inf"),
                                      input_bits=ib, resume=not args.redo)
             row["input_type"] = Run(run_dir).graph().input_quant.out_type.name  # what the hardware receives
+            history = torch.load(run_dir / "checkpoint.pt", weights_only=False)["history"]
+            row["train_seconds"] = round(sum(h["seconds"] for h in history), 1)  # all epochs, resumed ones too
             if row["input_type"] != ("BIPOLAR" if ib == 1 else f"UINT{ib}"):
                 raise AssertionError(f"{name}: the IR's input is {row['input_type']}, not {ib}-bit")
         except Exception as e:  # a failed check is a result: record it, go on with the next model
