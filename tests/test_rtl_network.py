@@ -208,7 +208,7 @@ def test_cocotb_engine_still_bit_exact(tmp_path):
 
 
 @needs_icarus
-def test_cli_rtl_sim(tmp_path, capsys):
+def test_cli_rtl_sim(tmp_path, capsys, monkeypatch):
     from qnn.cli import main
 
     run = make_run(tmp_path, hidden=(16,))
@@ -217,7 +217,8 @@ def test_cli_rtl_sim(tmp_path, capsys):
                  "--target-cycles", "100"]) == 0
     design = json.loads((run.rtl_dir / "design.json").read_text())
     assert design["folding"][name] == {"pe": 4, "simd": 16}
-    assert main(["sim", str(run.path), "--simulator", "icarus", "--vectors", "6", "--throughput-vectors", "4",
+    monkeypatch.chdir(tmp_path)  # a relative run path (the harness builds and runs in folders of its own)
+    assert main(["sim", "run", "--simulator", "icarus", "--vectors", "6", "--throughput-vectors", "4",
                  "--trace"]) == 0
     out = capsys.readouterr().out
     assert "bit-exact 6/6" in out and "cycles/inference" in out and "layer streams equal golden" in out
