@@ -19,6 +19,12 @@ def apply_node(node: N.Node, x: np.ndarray, force_int64: bool = False) -> np.nda
         return ops.dense(x, node.weight, node.bias, node.in_type, force_int64)
     if isinstance(node, N.Conv2d):
         return ops.conv2d(x, node.weight, node.bias, node.in_type, node.stride, node.pad, force_int64)
+    if isinstance(node, N.DepthwiseConv2d):
+        return ops.depthwise_conv2d(x, node.weight, node.bias, node.stride, node.pad)
+    if isinstance(node, N.SumPool):
+        return ops.sumpool(x, node.kernel, node.stride)
+    if isinstance(node, N.Divide):
+        return ops.divide(x, node.divisor)
     if isinstance(node, N.MultiThreshold):
         return ops.multithreshold(x, node.thresholds, node.out_type)
     if isinstance(node, N.Shift):

@@ -168,3 +168,37 @@ def affine(x: np.ndarray, mul, add) -> np.ndarray:
 
 def relu(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0).astype(x.dtype)
+
+
+def depthwise_conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, stride, pad) -> np.ndarray:
+    """x [N, H, W, C] int, weight [C, KH, KW] -> acc [N, Ho, Wo, C]: one product per tap, summed in int64
+    (exact for any widths; a depthwise layer has few taps, so there is no BLAS to win)."""
+    top, left, bottom, right = pad
+    x = np.asarray(x, dtype=np.int64)
+    if any(pad):
+        x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    c, kh, kw = weight.shape
+    (sh, sw), (h, w) = stride, x.shape[1:3]
+    ho, wo = (h - kh) // sh + 1, (w - kw) // sw + 1
+    acc = np.zeros((x.shape[0], ho, wo, c), dtype=np.int64)
+    wt = np.asarray(weight, dtype=np.int64)
+    for i in range(kh):
+        for j in range(kw):
+            acc += x[:, i : i + (ho - 1) * sh + 1 : sh, j : j + (wo - 1) * sw + 1 : sw] * wt[:, i, j]
+    return acc + np.asarray(bias, dtype=np.int64)
+
+
+def sumpool(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
+    """[N, H, W, C] int -> [N, Ho, Wo, C], the integer sum of each window (no padding, floor)."""
+    x = np.asarray(x, dtype=np.int64)
+    (kh, kw), (sh, sw) = kernel, stride
+    n, h, w, c = x.shape
+    if (kh, kw) == (h, w):
+        return x.sum(axis=(1, 2), keepdims=True)
+    win = sliding_window_view(x, (kh, kw), axis=(1, 2))[:, ::sh, ::sw]  # [N, Ho, Wo, C, KH, KW]
+    return win.sum(axis=(-2, -1))
+
+
+def divide(x: np.ndarray, divisor: int) -> np.ndarray:
+    """float32 x / divisor, correctly rounded (PyTorch's and onnxruntime's average pool: sum, then divide)."""
+    return np.divide(np.asarray(x, dtype=np.float32), np.float32(divisor), dtype=np.float32)

@@ -12,8 +12,11 @@ def output_bounds(graph: IntGraph) -> list[tuple[np.ndarray, np.ndarray] | None]
     res: list = []
     cur = None
     for node in graph.nodes:
-        if isinstance(node, (N.Dense, N.Conv2d)):
+        if isinstance(node, (N.Dense, N.Conv2d, N.DepthwiseConv2d)):
             cur = node.acc_bounds
+        elif isinstance(node, N.SumPool):
+            lo, hi = cur if cur is not None else (np.array(node.in_type.min), np.array(node.in_type.max))
+            cur = (np.asarray(lo) * node.divisor, np.asarray(hi) * node.divisor)
         elif isinstance(node, (N.Quantize, N.MultiThreshold, N.Shift)):
             t = node.out_type
             cur = (np.array(t.min), np.array(t.max))

@@ -6,9 +6,9 @@ per-channel constants always apply to the last axis.
 
 Two families live side by side so that every stage of streamlining stays executable:
 
-- integer nodes (``Dense``, ``Conv2d``, ``MultiThreshold``, ``Shift``, ``MaxPool``, ``Flatten``) take and give
-  int64 tensors holding the values of their ``QType``;
-- float nodes (``Dequant``, ``Affine``, ``Relu``) are what a QONNX graph has between an accumulator and the next
+- integer nodes (``Dense``, ``Conv2d``, ``DepthwiseConv2d``, ``MultiThreshold``, ``Shift``, ``MaxPool``,
+  ``SumPool``, ``Flatten``) take and give int64 tensors holding the values of their ``QType``;
+- float nodes (``Dequant``, ``Affine``, ``Relu``, ``Divide``) are what a QONNX graph has between an accumulator and the next
   quantizer, computed in float32 in the order PyTorch computes them.
 
 ``Quantize`` turns float into int (the network input, or an activation quantizer before streamlining). A fully
@@ -128,6 +128,59 @@ class Conv2d(Node):
 
 
 @dataclass(frozen=True, eq=False)
+class DepthwiseConv2d(Node):
+    """Depthwise 2D convolution (ONNX ``Conv`` with ``group == channels``), channels-last, zero padding:
+    acc[n, y, x, c] = sum_{i, j} xin[n, y*sy + i - top, x*sx + j - left, c] * weight[c, i, j] + bias[c]."""
+
+    weight: np.ndarray = None  # int64 [C, kh, kw]
+    bias: np.ndarray = None  # int64 [C]
+    in_type: QType = None
+    weight_type: QType = None
+    stride: tuple[int, int] = (1, 1)
+    pad: tuple[int, int, int, int] = (0, 0, 0, 0)  # top, left, bottom, right
+
+    acc_bounds = Dense.acc_bounds
+    acc_type = Dense.acc_type
+    out_type = Dense.out_type
+    channels = Dense.channels
+
+    @property
+    def kernel(self) -> tuple[int, int]:
+        return int(self.weight.shape[1]), int(self.weight.shape[2])
+
+    def describe(self) -> str:
+        c, kh, kw = self.weight.shape
+        return f"DepthwiseConv2d({c}ch, {kh}x{kw}, s={self.stride}, w={self.weight_type}, acc={self.acc_type})"
+
+
+@dataclass(frozen=True, eq=False)
+class SumPool(Node):
+    """Sum pooling over [N, H, W, C] (no padding, floor): the integer sum of each window, per channel.
+
+    Average pooling is this sum followed by a division by ``divisor`` (kernel area) in float32 (``Divide``), which
+    streamlining folds with the next quantizer into thresholds on the sum, so the 1/N costs nothing and stays exact.
+    ``global_pool``: the window is the whole image (ONNX ``GlobalAveragePool``); kernel and stride then equal the
+    input's (H, W) and the output is [N, 1, 1, C]."""
+
+    kernel: tuple[int, int] = (2, 2)
+    stride: tuple[int, int] = (2, 2)
+    in_type: QType = None
+    global_pool: bool = False
+
+    @property
+    def divisor(self) -> int:
+        return int(self.kernel[0]) * int(self.kernel[1])
+
+    @property
+    def out_type(self) -> QType:
+        return QType.for_range(self.in_type.min * self.divisor, self.in_type.max * self.divisor)
+
+    def describe(self) -> str:
+        what = "global" if self.global_pool else f"{self.kernel[0]}x{self.kernel[1]}, s={self.stride}"
+        return f"SumPool({what}, {self.in_type}->{self.out_type})"
+
+
+@dataclass(frozen=True, eq=False)
 class MultiThreshold(Node):
     """out = out_type.from_level(number of thresholds t with x >= t), per channel (FINN MultiThreshold).
 
@@ -189,6 +242,17 @@ class Affine(Node):
 
 
 @dataclass(frozen=True, eq=False)
+class Divide(Node):
+    """y = x / divisor in float32 (the mean of an average pool, computed as PyTorch does: sum, then divide)."""
+
+    divisor: int = 1
+    is_integer: ClassVar[bool] = False
+
+    def describe(self) -> str:
+        return f"Divide({self.divisor})"
+
+
+@dataclass(frozen=True, eq=False)
 class Relu(Node):
     is_integer: ClassVar[bool] = False
 
@@ -210,7 +274,7 @@ class Activation(Node):
 
 NODE_TYPES: dict[str, type[Node]] = {
     t.__name__: t for t in (Quantize, Dense, Conv2d, MultiThreshold, Shift, MaxPool, Flatten, Dequant, Affine, Relu,
-                             Activation)
+                             Activation, DepthwiseConv2d, SumPool, Divide)
 }
 
 

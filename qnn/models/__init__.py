@@ -10,6 +10,10 @@ def build_model(spec: ModelSpec) -> nn.Module:
     from qnn.models.cnn import FloatCNN, QuantCNN
     from qnn.models.mlp import FloatMLP, QuantMLP
 
+    if spec.arch == "dscnn":
+        from qnn.models.dscnn import DSCNN
+
+        return DSCNN(spec)
     if spec.arch == "mlp":
         return FloatMLP(spec) if spec.is_float else QuantMLP(spec)
     return FloatCNN(spec) if spec.is_float else QuantCNN(spec)

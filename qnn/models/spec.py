@@ -16,6 +16,7 @@ PRESETS: dict[str, tuple[str, tuple[int, ...], tuple[int, ...]]] = {
     "cnn": ("cnn", (128,), (16, 32)),
     "kws-mlp": ("mlp", (256, 256, 256), ()),
     "kws-cnn": ("cnn", (64,), (16, 32)),
+    "kws-dscnn": ("dscnn", (), (64, 64, 64, 64, 64)),  # MLPerf Tiny DS-CNN: conv + 4 depthwise-separable blocks
     "logreg": ("mlp", (), ()),  # one linear layer: softmax regression (cross-entropy on its logits)
     "perceptron": ("mlp", (), ()),  # one linear layer with a sign output, trained with a hinge loss
 }
@@ -46,8 +47,8 @@ class ModelSpec:
         check_bits(self.input_bits, "input", allow_float=False)
         if (self.weight_bits == FLOAT) != (self.act_bits == FLOAT):
             raise QnnError("float baseline: give both --weight-bits 32 and --act-bits 32 (or both 1..8)")
-        if self.arch not in ("mlp", "cnn"):
-            raise QnnError(f"unknown architecture {self.arch!r}; use mlp or cnn")
+        if self.arch not in ("mlp", "cnn", "dscnn"):
+            raise QnnError(f"unknown architecture {self.arch!r}; use mlp, cnn or dscnn")
         from qnn.models.activations import ACTIVATIONS
 
         if self.activation not in ACTIVATIONS:
