@@ -267,7 +267,9 @@ def _reference_range(node, lo, hi, known):
     """Range after a reference step: from the node's own output type or weights; unknown otherwise."""
     if isinstance(node, (N.MultiThreshold, N.Shift)):
         return (True, *_post_levels(node, lo, hi))
-    if isinstance(node, (N.Dense, N.Conv2d)) and known:
+    if isinstance(node, N.SumPool) and known:  # a window sum: the range times the window size
+        return True, int(np.min(lo)) * node.divisor, int(np.max(hi)) * node.divisor
+    if isinstance(node, (N.Dense, N.Conv2d, N.DepthwiseConv2d)) and known:
         w = np.asarray(node.weight, dtype=np.int64)
         ranges = _wrange(w.reshape(w.shape[0], -1).T, int(np.min(lo)), int(np.max(hi)))
         b = np.zeros(1, np.int64) if node.bias is None else np.asarray(node.bias, dtype=np.int64).reshape(-1)

@@ -30,7 +30,7 @@ from qnn.ir.bounds import output_bounds
 from qnn.ir.graph import IntGraph
 from qnn.qtype import QType
 
-_FLOAT_SEGMENT = (N.Affine, N.Relu, N.Activation)
+_FLOAT_SEGMENT = (N.Affine, N.Relu, N.Activation, N.Divide)  # Divide: an average pool's 1/N
 
 
 def thresholds_for(fn, lo: np.ndarray, hi: np.ndarray, n_levels: int) -> np.ndarray:
@@ -81,7 +81,7 @@ def fold_requant(graph: IntGraph) -> IntGraph:
         params = [np.asarray(getattr(n, f)) for n in segment for f in ("scale", "mul", "add") if hasattr(n, f)]
         params += [np.asarray(quant.scale), np.asarray(quant.zero_point)]
         n_ch = _channels(bounds[0], *params)
-        if isinstance(producer, (N.Dense, N.Conv2d)):
+        if isinstance(producer, (N.Dense, N.Conv2d, N.DepthwiseConv2d)):
             n_ch = producer.channels
         lo = np.broadcast_to(bounds[0], (n_ch,)).astype(np.int64)
         hi = np.broadcast_to(bounds[1], (n_ch,)).astype(np.int64)
@@ -96,7 +96,7 @@ def fold_requant(graph: IntGraph) -> IntGraph:
                 sign = -sign
         flip = sign < 0
         if flip.any():
-            if not isinstance(producer, (N.Dense, N.Conv2d)):
+            if not isinstance(producer, (N.Dense, N.Conv2d, N.DepthwiseConv2d)):
                 raise QnnError(f"node {quant.name}: a decreasing requantization after {producer.name} "
                                f"({producer.kind}) cannot be made into thresholds")
             f = np.where(flip, -1, 1)
@@ -115,7 +115,7 @@ def fold_requant(graph: IntGraph) -> IntGraph:
 
         _check_monotonic(segment, quant, producer, fn, f, lo, hi)
         t = thresholds_for(fn, lo, hi, quant.out_type.levels)
-        if n_ch > 1 and np.all(t == t[:1]) and not isinstance(producer, (N.Dense, N.Conv2d)):
+        if n_ch > 1 and np.all(t == t[:1]) and not isinstance(producer, (N.Dense, N.Conv2d, N.DepthwiseConv2d)):
             t = t[:1]
         in_type = QType.for_range(int(np.min(lo)), int(np.max(hi)))
         mt = N.MultiThreshold(quant.name, thresholds=t, in_type=in_type, out_type=quant.out_type)

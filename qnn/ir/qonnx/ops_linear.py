@@ -1,5 +1,5 @@
-"""Linear layers: ``MatMul``/``Gemm`` -> ``Dense``, ``Conv`` -> ``Conv2d`` (each followed by a ``Dequant`` at the
-accumulator scale), ``BatchNormalization`` and ``Mul``/``Div``/``Add``/``Sub`` by constants -> ``Affine``.
+"""Linear layers: ``MatMul``/``Gemm`` -> ``Dense``, ``Conv`` -> ``Conv2d`` (``DepthwiseConv2d`` when ``group`` equals
+the channels; each followed by a ``Dequant`` at the accumulator scale), ``BatchNormalization`` and ``Mul``/``Div``/``Add``/``Sub`` by constants -> ``Affine``.
 
 A bias whose scale equals input scale x weight scale (Brevitas ``Int32Bias``) is an integer bias; a bias ``Add`` on a
 power-of-two grid is absorbed into it too; any other bias stays a float ``Affine`` (absorbed later into thresholds).
@@ -10,6 +10,7 @@ import numpy as np
 
 from qnn.errors import QnnError, UnsupportedOp
 from qnn.ir import nodes as N
+from qnn.ir.float_semantics import batchnorm_constants
 from qnn.ir.qonnx.graphview import per_channel
 from qnn.ir.qonnx.load import display_name
 from qnn.ir.qonnx.walk import Walk
@@ -55,12 +56,15 @@ def conv(w: Walk, node) -> None:
     if w.onnx_layout != "NCHW":
         raise UnsupportedOp(f"node {display_name(node)}: Conv on an NHWC tensor; transpose it to NCHW before the Conv")
     w.need_int(node)
-    if a.get("group", 1) != 1:
-        raise UnsupportedOp(f"node {display_name(node)}: grouped/depthwise Conv (group={a['group']}) is not "
-                            "supported; use a dense Conv (group=1)")
+    group, cin = a.get("group", 1), w.shape[-1]
+    wi, ws, wt = _weights(w, node)
+    depthwise = group != 1 and group == cin and wi.shape[0] == cin and wi.shape[1] == 1
+    if group != 1 and not depthwise:
+        raise UnsupportedOp(f"node {display_name(node)}: grouped Conv (group={group} of {cin} input channels, "
+                            f"{wi.shape[0]} outputs) is not supported; use a dense Conv (group=1) or a depthwise one "
+                            "(group = input channels = output channels)")
     if any(d != 1 for d in a.get("dilations", [1, 1])):
         raise UnsupportedOp(f"node {display_name(node)}: dilated Conv is not supported; use dilations=1")
-    wi, ws, wt = _weights(w, node)
     w_scale = per_channel(ws, 0, 4, "weight", node)
     wi = wi.transpose(0, 2, 3, 1)  # OIHW -> O KH KW I
     pads, strides = tuple(a.get("pads", [0, 0, 0, 0])), tuple(a.get("strides", [1, 1]))
@@ -68,7 +72,12 @@ def conv(w: Walk, node) -> None:
     kh, kw = wi.shape[1:3]
     ho = (h + pads[0] + pads[2] - kh) // strides[0] + 1
     wo = (wd + pads[1] + pads[3] - kw) // strides[1] + 1
-    layer = N.Conv2d(node.name, weight=wi, bias=None, in_type=w.cur_type, weight_type=wt, stride=strides, pad=pads)
+    if depthwise:  # weight [C, 1, KH, KW] -> [C, KH, KW]
+        layer = N.DepthwiseConv2d(node.name, weight=wi[..., 0], bias=None, in_type=w.cur_type, weight_type=wt,
+                                  stride=strides, pad=pads)
+    else:
+        layer = N.Conv2d(node.name, weight=wi, bias=None, in_type=w.cur_type, weight_type=wt, stride=strides,
+                         pad=pads)
     _emit(w, node, layer, w_scale, 2, (ho, wo, wi.shape[0]))
 
 
@@ -113,9 +122,10 @@ def batchnorm(w: Walk, node) -> None:
     gamma, beta, mean, var = (w.view.need_const(node, i, "a BatchNorm parameter").astype(np.float32)
                               for i in range(1, 5))
     eps = np.float32(w.attrs(node).get("epsilon", 1e-5))
-    alpha = (np.float32(1) / np.sqrt(var + eps) * gamma).astype(np.float32)
+    form = w.meta.get("batchnorm", "onnx")  # how the reference executor rounds (qnn.ir.float_semantics)
+    alpha, shift = batchnorm_constants(gamma, beta, mean, var, eps, form)
     w.to_float(node)
-    w.out.append(N.Affine(node.name, mul=alpha, add=(beta - mean * alpha).astype(np.float32)))
+    w.out.append(N.Affine(node.name, mul=alpha, add=shift, fma=form == "fma"))
 
 
 def elementwise(w: Walk, node) -> None:
@@ -146,7 +156,8 @@ def elementwise(w: Walk, node) -> None:
 def _absorb_bias(out: list, k: np.ndarray) -> bool:
     """Dense/Conv -> Dequant(s) -> Add(k): when s is a power of two and k is on its grid, k / s joins the integer
     bias (exact: every float32 value involved is then exact). Returns True if absorbed."""
-    if len(out) < 2 or not isinstance(out[-1], N.Dequant) or not isinstance(out[-2], (N.Dense, N.Conv2d)):
+    if len(out) < 2 or not isinstance(out[-1], N.Dequant) or not isinstance(out[-2], (N.Dense, N.Conv2d,
+                                                                                     N.DepthwiseConv2d)):
         return False
     s = np.broadcast_to(np.asarray(out[-1].scale, np.float64), (out[-2].channels,))
     if not np.all(np.log2(s) == np.round(np.log2(s))):

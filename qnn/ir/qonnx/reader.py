@@ -7,7 +7,10 @@ QONNX                     module            IR
 ========================  ================  ===========================================================================
 Quant / BipolarQuant      ``ops_quant``     ``Quantize`` (activations; the first one is the network input quantizer)
 MatMul / Gemm             ``ops_linear``    ``Dense`` (integer weights; integer bias at scale s_in*s_w) + ``Dequant``
-Conv                      ``ops_linear``    ``Conv2d`` (weights moved to [O, KH, KW, I]) + ``Dequant``
+Conv                      ``ops_linear``    ``Conv2d`` (weights moved to [O, KH, KW, I]) + ``Dequant``;
+                                            ``DepthwiseConv2d`` ([C, KH, KW]) when group == channels
+GlobalAveragePool,        ``ops_pool``      ``SumPool`` (integer sum) + ``Dequant`` + ``Divide`` (the 1/N, folded into
+AveragePool, Trunc                          the next thresholds); a Brevitas ``Trunc`` after it: ``Shift`` of the sum
 BatchNormalization        ``ops_linear``    ``Affine`` with PyTorch's inference constants (alpha = gamma/sqrt(var+eps))
 Mul / Div / Add / Sub     ``ops_linear``    ``Affine`` (by constants)
 Relu, ...                 ``ops_activation``  ``Relu``, ...
@@ -24,14 +27,15 @@ import numpy as np
 
 from qnn.errors import QnnError, UnsupportedOp
 from qnn.ir import nodes as N
+from qnn.ir.float_semantics import file_batchnorm
 from qnn.ir.graph import IntGraph
-from qnn.ir.qonnx import ops_activation, ops_linear, ops_quant, ops_shape
+from qnn.ir.qonnx import ops_activation, ops_linear, ops_pool, ops_quant, ops_shape
 from qnn.ir.qonnx.graphview import GraphView
 from qnn.ir.qonnx.inputs import choose_input_type
 from qnn.ir.qonnx.load import display_name
 from qnn.ir.qonnx.walk import Walk
 
-FAMILIES = (ops_quant, ops_linear, ops_activation, ops_shape)
+FAMILIES = (ops_quant, ops_linear, ops_activation, ops_shape, ops_pool)
 HANDLERS = {op: h for m in FAMILIES for op, h in m.HANDLERS.items()}
 
 
@@ -79,14 +83,18 @@ def _next(w: Walk):
                         "only chains are supported: remove the branch (residual or concat)")
 
 
-def read_qonnx(model, input_layout: str | None = None, input_type: str | None = None) -> IntGraph:
+def read_qonnx(model, input_layout: str | None = None, input_type: str | None = None,
+               batchnorm: str | None = None) -> IntGraph:
     """QONNX ModelWrapper (cleaned) -> IntGraph before streamlining.
 
     ``input_layout`` ("NCHW" or "NHWC") says how to read a 4D input; by default NCHW (ONNX's convention), or NHWC
     when the graph starts with a Transpose to NCHW (as channels-last exports do). ``input_type`` (hls4ml syntax, e.g.
-    ``fixed<16,6>``) is the type of a float input that the model does not quantize itself (see ``inputs``)."""
+    ``fixed<16,6>``) is the type of a float input that the model does not quantize itself (see ``inputs``).
+    ``batchnorm`` ("onnx" or "fma") is the float32 form of BatchNorm to reproduce; by default the one the file
+    records (``qnn.ir.float_semantics``: this toolkit's exports record PyTorch's), else onnxruntime's."""
     view = GraphView(model)
     w, gin = _start(view, input_layout, input_type)
+    w.meta["batchnorm"] = batchnorm or file_batchnorm(model)
     ops_quant.check_constant_params(w)
     while (node := _next(w)) is not None:
         if w.column and node.op_type not in ("Gemm", "Identity", "Reshape", "Flatten"):
