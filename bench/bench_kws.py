@@ -1,26 +1,169 @@
-"""Keyword-spotting accuracy benchmark: KWS MLP w3a3 and CNN w4a4 with float baselines, trained on the real dev clips
-(speaker-disjoint train split, with offline augmentation) plus synthetic espeak-ng keywords, tested on held-out real
-speakers; each model within 20 minutes on 2 cores.
+"""Keyword-spotting benchmark: 5-fold cross-validation by speaker on the real dev clips, and the ablation of the
+training methods for little data on one fold (fold 0), each method on/off; defaults are chosen from these, never
+from the hash test split.
 
-    QNN_DATA=../shared/data .venv/bin/python bench/bench_kws.py [--only kws-mlp-w3a3]
+    QNN_DATA=../shared/data .venv/bin/python bench/bench_kws.py train cnn-float-full:0-4 cnn-w4a4-full:0
+    .venv/bin/python bench/bench_kws.py golden cnn-w4a4-full     # export fold 0, golden == Brevitas on its clips
+    .venv/bin/python bench/bench_kws.py report                   # bench/results/kws_cv.* and kws_ablation.*
 
-Writes bench/results/kws.json and bench/results/kws.md (with per-keyword detection rates in the JSON).
+A job is CONFIG:FOLDS (``0``, ``0-4``, ``1,3``); configuration names are FAMILY-BITS-WHAT (``bench/kws_configs.py``):
+``cnn-w4a4-full`` (every method), ``cnn-w4a4-no-pitch`` (one off), ``dscnn-w4a4-baseline`` (none of them).
+Runs live in bench/runs/kws/<config>/folds/fold_<i>/ (run directories ``qnn eval`` accepts); finished folds are
+kept, interrupted ones resume, so the command can be re-run at will. Torch uses one thread per process.
 """
 from __future__ import annotations
 
-from common import run_benchmark
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
 
-OPTIONS = {"mix_synthetic": True, "augment": 4}
-MLP = dict(epochs=40, batch_size=128, lr=2e-3, val_fraction=0.0)
-CNN = dict(epochs=40, batch_size=128, lr=2e-3, val_fraction=0.0)
-MODELS = {
-    "kws-mlp-w3a3": ("kws-mlp", 3, 3, None, MLP),
-    "kws-mlp-float": ("kws-mlp", 32, 32, None, MLP),
-    "kws-cnn-w4a4": ("kws-cnn", 4, 4, None, CNN),
-    "kws-cnn-float": ("kws-cnn", 32, 32, None, CNN),
-}
-TIME_LIMIT_S = 20 * 60
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import kws_configs as C  # noqa: E402
+
+RUNS = ROOT / "bench" / "runs" / "kws"
+RESULTS = ROOT / "bench" / "results"
+K = 5
+
+
+def parse_name(name: str) -> dict:
+    family, bits, *rest = name.split("-")
+    what = "-".join(rest)
+    if family not in C.FAMILIES or not rest:
+        raise SystemExit(f"error: bad configuration name {name!r} (FAMILY-BITS-WHAT, e.g. cnn-w4a4-full)")
+    w, a = (32, 32) if bits == "float" else map(int, bits[1:].split("a"))
+    if what in ("full", "baseline"):
+        return C.config(family, w, a, baseline=what == "baseline")
+    if not what.startswith("no-"):
+        raise SystemExit(f"error: bad configuration name {name!r}")
+    off = tuple(what[3:].split("-no-"))
+    bad = [m for m in off if m not in C.OFF]
+    if bad:
+        raise SystemExit(f"error: unknown method(s) {bad}; known: {', '.join(C.OFF)}")
+    return C.config(family, w, a, off=off)
+
+
+def parse_folds(text: str) -> list[int]:
+    out = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        out += list(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def train_job(name: str, folds: list[int], data: str) -> dict:
+    from qnn.models import spec_from_preset
+    from qnn.train import TrainConfig
+    from qnn.train_cv import cross_validate
+
+    c = parse_name(name)
+    tr = dict(c["train"], threads=1)
+    if tr.get("distill") == "TEACHER":
+        tr["distill"] = str(RUNS / C.TEACHER)
+    ds_cfg = {"name": "kws", "data_dir": data, "options": c["options"]}
+
+    def make_spec(ds):
+        return spec_from_preset(c["preset"], in_shape=ds.in_shape, num_classes=ds.num_classes, weight_bits=c["w"],
+                                act_bits=c["a"])
+
+    return cross_validate(RUNS / name, K, ds_cfg, make_spec, TrainConfig(**tr), folds=folds, quiet=True,
+                          log=lambda m: print(f"[{time.strftime('%H:%M:%S')}] {name}: {m}", flush=True))
+
+
+def golden_job(name: str, fold: int = 0) -> dict:
+    """Export a fold run (QONNX + IR) and evaluate golden / Brevitas on its held-out clips (bit-exact check)."""
+    from qnn.evaluate import evaluate_run, export_run
+    from qnn.run import Run
+    from qnn.train_cv import fold_dir
+
+    run = Run(fold_dir(RUNS / name, fold))
+    export_run(run)
+    ev = evaluate_run(run, "test", plots=True)
+    row = {"config": name, "fold": fold, "n": ev["n"], "golden": ev["golden"]["accuracy"],
+           "brevitas": ev["brevitas"]["accuracy"], "argmax_equal": ev["golden_vs_brevitas"]["argmax_equal"],
+           "max_abs_diff": ev["golden_vs_brevitas"]["max_abs_diff"]}
+    if "detection" in ev:
+        row["fnr_at_fpr"] = ev["detection"].get("macro", {}).get("fnr_at_fpr")
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def collect() -> dict:
+    out = {}
+    for d in sorted(RUNS.glob("*/folds")):
+        rows = []
+        for f in sorted(d.glob("fold_*/metrics.json")):
+            m = json.loads(f.read_text())
+            if "cv" in m:
+                rows.append(m["cv"])
+        if rows:
+            out[d.parent.name] = sorted(rows, key=lambda r: r["fold"])
+    return out
+
+
+def report() -> None:
+    from qnn.train_cv import summarize
+    from qnn.util.atomic import atomic_write_text
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    runs = collect()
+    total = sum(r["train_seconds"] for rows in runs.values() for r in rows)
+    load = os.getloadavg()
+    meta = {"k": K, "total_train_seconds": round(total, 1), "threads_per_training": 1,
+            "loadavg_at_report": [round(x, 2) for x in load], "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    cv = {n: summarize(rows) for n, rows in runs.items() if len(rows) == K}
+    abl = {n: next(r for r in rows if r["fold"] == 0) for n, rows in runs.items() if any(r["fold"] == 0 for r in rows)}
+    for n, s in cv.items():
+        s["config"] = parse_name(n)
+    atomic_write_text(RESULTS / "kws_cv.json", json.dumps({**meta, "rows": cv}, indent=2))
+    lines = [f"5-fold cross-validation by speaker on the dev clips outside the hash test split "
+             f"(total training time of all benchmark runs {total / 60:.0f} min, 1 torch thread each)", "",
+             "| config | mean acc | std | folds | train time / fold (mean, max) |", "|---|---|---|---|---|"]
+    for n, s in sorted(cv.items(), key=lambda kv: -kv[1]["mean"]):
+        ts = [f["train_seconds"] for f in s["folds"]]
+        lines.append(f"| {n} | {s['mean']:.2%} | {s['std']:.2%} | "
+                     + " ".join(f"{f['accuracy']:.1%}" for f in s["folds"])
+                     + f" | {sum(ts) / len(ts) / 60:.1f} / {max(ts) / 60:.1f} min |")
+    atomic_write_text(RESULTS / "kws_cv.md", "\n".join(lines) + "\n")
+    ref = abl.get("cnn-w4a4-full", {}).get("accuracy")
+    atomic_write_text(RESULTS / "kws_ablation.json", json.dumps({**meta, "fold": 0, "rows": abl}, indent=2))
+    lines = [f"Single split: speaker fold 0 of {K} held out ({next(iter(abl.values()))['n'] if abl else 0} clips)",
+             "", "| config | accuracy | vs cnn-w4a4-full | train samples | train time |", "|---|---|---|---|---|"]
+    for n, r in sorted(abl.items()):
+        d = f"{(r['accuracy'] - ref) * 100:+.1f} pt" if ref is not None else "-"
+        lines.append(f"| {n} | {r['accuracy']:.2%} | {d} | {r['train_samples']} | {r['train_seconds'] / 60:.1f} min |")
+    atomic_write_text(RESULTS / "kws_ablation.md", "\n".join(lines) + "\n")
+    print((RESULTS / "kws_cv.md").read_text())
+    print((RESULTS / "kws_ablation.md").read_text())
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("cmd", choices=["train", "golden", "report"])
+    ap.add_argument("jobs", nargs="*", help="CONFIG:FOLDS (train) or CONFIG (golden)")
+    ap.add_argument("--data", default=os.environ.get("QNN_DATA", str(ROOT.parent / "shared" / "data")))
+    args = ap.parse_args(argv)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import torch
+
+    torch.set_num_threads(1)
+    if args.cmd == "report":
+        return report()
+    for job in args.jobs:
+        name, _, folds = job.partition(":")
+        if args.cmd == "train":
+            t0 = time.time()
+            s = train_job(name, parse_folds(folds or "0-4"), args.data)
+            print(f"== {name}: {s['mean']:.4f} +- {s['std']:.4f} over {s['k']} fold(s) ({time.time() - t0:.0f} s)",
+                  flush=True)
+        else:
+            golden_job(name, int(folds or 0))
 
 
 if __name__ == "__main__":
-    run_benchmark("kws", "kws", MODELS, OPTIONS, TIME_LIMIT_S)
+    main()

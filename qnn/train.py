@@ -1,7 +1,9 @@
 """Quantization-aware training (Brevitas) with checkpoints per epoch, resume, and deterministic re-runs.
 
 The loop is plain PyTorch: seeded shuffling with NumPy, Adam or SGD, a cosine or step learning-rate schedule,
-optional random-shift augmentation. Every epoch writes ``checkpoints/epoch_NNN.pt`` and ``checkpoint.pt`` (the
+optional random-shift augmentation. Methods for little data (``qnn.train_methods``), all off by default: SpecAugment
+masks on the input map (time = rows, frequency = columns), mixup, label smoothing, and knowledge distillation
+from a float teacher run (``distill``). Every epoch writes ``checkpoints/epoch_NNN.pt`` and ``checkpoint.pt`` (the
 latest, with optimizer/scheduler/RNG state so ``resume`` continues exactly) and appends to ``metrics.json``.
 """
 from __future__ import annotations
@@ -17,6 +19,7 @@ from qnn.data.base import Dataset
 from qnn.errors import QnnError
 from qnn.models import ModelSpec, build_model
 from qnn.run import Run
+from qnn.train_methods import mixup_batch, soft_loss, spec_augment
 from qnn.util.atomic import atomic_path
 from qnn.util.progress import progress
 
@@ -33,6 +36,15 @@ class TrainConfig:
     val_fraction: float = 0.1
     augment_shift: int = 0  # random translation in pixels/frames (0 = off)
     threads: int = 0  # torch threads (0 = torch default)
+    spec_time_masks: int = 0  # SpecAugment: masks of up to spec_time_width rows (frames) per sample
+    spec_time_width: int = 6
+    spec_freq_masks: int = 0  # ... and of up to spec_freq_width columns (coefficients)
+    spec_freq_width: int = 2
+    mixup: float = 0.0  # Beta(alpha, alpha) mixup of inputs and targets (0 = off)
+    label_smoothing: float = 0.0
+    distill: str | None = None  # teacher run directory (its float model) for knowledge distillation
+    distill_alpha: float = 0.7  # weight of the teacher's soft targets in the loss
+    distill_temp: float = 4.0
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -47,6 +59,12 @@ class TrainConfig:
             raise QnnError(f"unknown schedule {self.schedule!r}: use cosine, step or none")
         if not 0 <= self.val_fraction < 1:
             raise QnnError(f"--val-fraction must be in [0, 1), got {self.val_fraction}")
+        if not 0 <= self.label_smoothing < 1 or self.mixup < 0 or not 0 <= self.distill_alpha <= 1:
+            raise QnnError("--label-smoothing must be in [0, 1), --mixup >= 0 and --distill-alpha in [0, 1]")
+        if min(self.spec_time_masks, self.spec_freq_masks, self.spec_time_width, self.spec_freq_width) < 0:
+            raise QnnError("SpecAugment mask counts and widths must be >= 0")
+        if self.distill_temp <= 0:
+            raise QnnError(f"--distill-temp must be positive, got {self.distill_temp}")
 
 
 def split_train_val(ds: Dataset, fraction: float, seed: int) -> tuple[Dataset, Dataset | None]:
@@ -153,6 +171,7 @@ def train(run: Run, spec: ModelSpec, cfg: TrainConfig, train_ds: Dataset, resume
         torch.set_rng_state(state["torch_rng"])
         history, start_epoch = state["history"], state["epoch"] + 1
     xs, ys = torch.from_numpy(tr.x), torch.from_numpy(tr.y)
+    teacher = load_teacher(cfg.distill) if cfg.distill else None
     for epoch in range(start_epoch, cfg.epochs):
         model.train()
         t0 = time.time()
@@ -164,8 +183,11 @@ def train(run: Run, spec: ModelSpec, cfg: TrainConfig, train_ds: Dataset, resume
                 xb, yb = xs[idx], ys[idx]
                 if cfg.augment_shift:
                     xb = _shift_batch(xb, cfg.augment_shift, gen)
+                xb = spec_augment(xb, cfg, gen)
+                xb, mix = mixup_batch(xb, yb, cfg.mixup, gen)
                 out, loss_fn = _loss_inputs(model, spec, xb)
-                loss = loss_fn(out, yb)
+                loss = (loss_fn(out, yb) if loss_fn is hinge_loss else
+                        soft_loss(out, yb, mix, cfg, teacher(xb) if teacher is not None else None))
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -206,3 +228,28 @@ def load_model(run: Run, checkpoint_name: str = "checkpoint.pt", spec: ModelSpec
     model = build_model(spec)
     model.load_state_dict(state["model"])
     return model.eval()
+
+
+def load_teacher(run_dir: str):
+    """The float model of a teacher run (its float baseline, or the run's own model if it is float), frozen."""
+    run = Run(run_dir)
+    state = run.path / "checkpoint.pt"
+    if not state.is_file():
+        raise QnnError(f"teacher run {run_dir} has no checkpoint.pt: train it first")
+    spec = ModelSpec.from_dict(torch.load(state, weights_only=False)["spec"])
+    if spec.is_float:
+        model = load_model(run)
+    elif (run.path / "float_checkpoint.pt").is_file():
+        model = load_model(run, "float_checkpoint.pt", spec.with_(weight_bits=32, act_bits=32))
+    else:
+        raise QnnError(f"teacher run {run_dir} is quantized and has no float baseline (train it with -w 32 -a 32 "
+                       "or --float-baseline)")
+    for p in model.parameters():
+        p.requires_grad_(False)
+
+    @torch.no_grad()
+    def logits(x: torch.Tensor) -> torch.Tensor:
+        out = model(x)
+        return out.value if hasattr(out, "value") else out
+
+    return logits
