@@ -18,6 +18,7 @@ from hls.rtlgen.generate import RTL_DIR
 from hls.rtlgen.memfile import mvu_weight_fields, per_channel_fields, write_rom
 from qnn.golden import ops
 from qnn.qtype import QType
+from sim import cores_dw
 from sim.tools import build_and_test
 
 MODULES = {"fifo": "qnn_fifo", "width_conv": "qnn_width_conv", "mvu": "qnn_mvu", "thresh": "qnn_thresh",
@@ -25,7 +26,8 @@ MODULES = {"fifo": "qnn_fifo", "width_conv": "qnn_width_conv", "mvu": "qnn_mvu",
 # cores that instantiate others (the output buffer of the pipelined cores)
 DEPENDS = {"qnn_mvu": ["qnn_fifo", "qnn_obuf"], "qnn_thresh": ["qnn_fifo", "qnn_obuf"],
            "qnn_shift": ["qnn_fifo", "qnn_obuf"], "qnn_swu": ["qnn_fifo", "qnn_obuf"],
-           "qnn_maxpool": ["qnn_fifo", "qnn_obuf"]}
+           "qnn_maxpool": ["qnn_fifo", "qnn_obuf"], "qnn_vvau": ["qnn_fifo", "qnn_obuf"],
+           "qnn_sumpool": ["qnn_fifo", "qnn_obuf"]}
 
 
 def core_files(module: str) -> list[Path]:
@@ -146,6 +148,9 @@ def case_swu(p, work, rng, frames) -> CoreCase:
 
 CASES = {"fifo": case_fifo, "width_conv": case_width_conv, "mvu": case_mvu, "thresh": case_thresh,
          "shift": case_shift, "maxpool": case_maxpool, "swu": case_swu}
+# the depthwise-separable cores (their grids: sim.cores_dw.GRIDS, tests/test_rtl_vvau.py, test_rtl_sumpool.py)
+CASES.update(cores_dw.CASES)
+MODULES.update(cores_dw.MODULES)
 
 # The parameter grids the tests sweep: widths, folding, encodings, odd shapes.
 GRIDS: dict[str, list[dict]] = {

@@ -3,7 +3,9 @@
 // Input: an IFM_H x IFM_W image with C channels, pixels row-major, channels within a pixel, in words of
 // SIMD channels.  Output: for every output pixel (row-major), its K_H x K_W window in (kh, kw, channel)
 // order, the order of the weights [out, kh, kw, in] flattened, in words of SIMD channels; positions in the
-// zero padding (P_T/P_L/P_B/P_R) read as zero words.  One output word per cycle.
+// zero padding (P_T/P_L/P_B/P_R) read as zero words.  One output word per cycle.  DW = 1 (depthwise, for
+// qnn_vvau): the window in (channel word, kh, kw) order instead, all K_H*K_W taps of one word of SIMD
+// channels before the next word's.
 //
 // The buffer keeps ROWS = K_H + S_H image rows in a circular set of row slots (block RAM).  The writer
 // claims a slot when a row starts and may run a full row ahead of the reader; the reader releases rows
@@ -30,7 +32,8 @@ module qnn_swu #(
     parameter P_L   = 1,
     parameter P_B   = 1,
     parameter P_R   = 1,
-    parameter EW    = 4    // bits per element
+    parameter EW    = 4,   // bits per element
+    parameter DW    = 0    // 1: depthwise order (channel word, kh, kw)
 ) (
     input  wire                 clk,
     input  wire                 rst,
@@ -136,6 +139,11 @@ module qnn_swu #(
     wire issue = credit && rows_ok && !hold;
 
     wire pix_end = (cf == CF1) && (kw == KW1) && (kh == KH1);
+    // which window counters step on an issue: DW = 0 cf fastest, then kw, kh; DW = 1 kw, then kh, cf
+    wire c_end = (cf == CF1), w_end = (kw == KW1), h_end = (kh == KH1);
+    wire step_cf = (DW != 0) ? (w_end && h_end) : 1'b1;
+    wire step_kw = (DW != 0) ? 1'b1 : c_end;
+    wire step_kh = (DW != 0) ? w_end : (c_end && w_end);
     wire row_done = issue && pix_end && (ox == OW1);
     wire signed [N-1:0] rs_adv = rs + rel_row;
 
@@ -212,33 +220,26 @@ module qnn_swu #(
             // reader
             hold <= row_done;
             if (issue) begin
-                if (cf != CF1) cf <= cf + ONE;
-                else begin
-                    cf <= ZERO;
-                    if (kw != KW1) kw <= kw + ONE;
-                    else begin
-                        kw <= ZERO;
-                        if (kh != KH1) kh <= kh + ONE;
-                        else begin
-                            kh <= ZERO;
-                            if (ox != OW1) begin
-                                ox <= ox + ONE;
-                                left <= left + SW;
-                            end else begin
-                                ox <= ZERO;
-                                left <= LEFT0;
-                                if (!last_row) begin
-                                    oy <= oy + ONE;
-                                    top <= next_top;
-                                    r_lo <= next_lo;
-                                end else begin
-                                    oy <= ZERO;
-                                    top <= TOP0;
-                                    r_lo <= ZERO;
-                                end
-                                rs <= (rs_adv >= R) ? rs_adv - R : rs_adv;
-                            end
+                if (step_cf) cf <= c_end ? ZERO : cf + ONE;
+                if (step_kw) kw <= w_end ? ZERO : kw + ONE;
+                if (step_kh) kh <= h_end ? ZERO : kh + ONE;
+                if (pix_end) begin
+                    if (ox != OW1) begin
+                        ox <= ox + ONE;
+                        left <= left + SW;
+                    end else begin
+                        ox <= ZERO;
+                        left <= LEFT0;
+                        if (!last_row) begin
+                            oy <= oy + ONE;
+                            top <= next_top;
+                            r_lo <= next_lo;
+                        end else begin
+                            oy <= ZERO;
+                            top <= TOP0;
+                            r_lo <= ZERO;
                         end
+                        rs <= (rs_adv >= R) ? rs_adv - R : rs_adv;
                     end
                 end
             end
