@@ -20,7 +20,10 @@ Conv2d             Conv2D channels_last, weights [kh, kw, in, out], explicit pad
                    own ZeroPadding2D in front
 MultiThreshold     QnnMultiThreshold (extension layer, ``layers.py``)
 Shift              QnnShift (extension layer: an ap_fixed cast with AP_RND_CONV / AP_SAT)
+DepthwiseConv2d    DepthwiseConv2D channels_last (hls4ml's depthwise kernels), weights [kh, kw, C, 1]
 MaxPool            MaxPooling2D (no padding)
+SumPool (global)   QnnSumPool (extension layer, ``pool.py``: the exact integer sum; the 1/N is in the next
+                   thresholds)
 Flatten            Reshape to a vector (a no-op in io_parallel, a repack in io_stream)
 =================  ===================================================================================
 """
@@ -159,6 +162,10 @@ def _layer(node, name, shape, in_type: QType, options: HlsOptions):
         prec = {"weight": P.ap_int(P.weight_type(node.weight, node.weight_type)), "bias": P.ap_int(P.holding(node.bias)),
                 "accum": P.ap_int(acc), "result": P.ap_int(acc)}
         return layer, prec, (oh, ow, n_out), acc
+    if isinstance(node, N.DepthwiseConv2d):
+        return _depthwise(node, name, shape, options)
+    if isinstance(node, N.SumPool):
+        return _sumpool(node, name, shape)
     if isinstance(node, N.MultiThreshold):
         n_chan = shape[-1]
         t = np.asarray(node.thresholds)
@@ -202,3 +209,37 @@ def _layer(node, name, shape, in_type: QType, options: HlsOptions):
         layer = {"class_name": "Reshape", "name": name, "target_shape": [n]}
         return layer, {"result": P.ap_int(in_type)}, (n,), in_type
     raise _unsupported(node, "no hls4ml layer implements it")
+
+
+def _depthwise(node: N.DepthwiseConv2d, name: str, shape, options: HlsOptions):
+    if len(shape) != 3:
+        raise _unsupported(node, f"a DepthwiseConv2d needs an image [H, W, C], got {list(shape)}")
+    h, w, c = shape
+    n_chan, kh, kw = node.weight.shape
+    if n_chan != c:
+        raise _unsupported(node, f"weights take {n_chan} channels but the tensor has {c}")
+    pt, pl, pb, pr = node.pad
+    sh, sw = node.stride
+    oh, ow = (h + pt + pb - kh) // sh + 1, (w + pl + pr - kw) // sw + 1
+    if options.strategy == "resource":
+        raise _unsupported(node, "hls4ml's DepthwiseConv2D has no resource strategy; use --strategy latency")
+    acc = node.acc_type
+    layer = {"class_name": "DepthwiseConv2D", "name": name, "data_format": "channels_last",
+             "in_height": h, "in_width": w, "n_chan": c, "depth_multiplier": 1, "n_filt": c,
+             "filt_height": kh, "filt_width": kw, "stride_height": sh, "stride_width": sw,
+             "out_height": oh, "out_width": ow, "pad_top": pt, "pad_bottom": pb, "pad_left": pl, "pad_right": pr,
+             "depthwise_data": node.weight.transpose(1, 2, 0)[..., None].astype(np.float64).copy(),
+             "bias_data": node.bias.astype(np.float64)}
+    prec = {"weight": P.ap_int(P.weight_type(node.weight, node.weight_type)), "bias": P.ap_int(P.holding(node.bias)),
+            "accum": P.ap_int(acc), "result": P.ap_int(acc)}
+    return layer, prec, (oh, ow, c), acc
+
+
+def _sumpool(node: N.SumPool, name: str, shape):
+    if len(shape) != 3 or tuple(node.kernel) != tuple(shape[:2]) or tuple(node.stride) != tuple(shape[:2]):
+        raise _unsupported(node, f"only a global sum pool (kernel = the whole {list(shape[:2])} image) is "
+                                 f"implemented, got kernel {list(node.kernel)}")
+    h, w, c = shape
+    out = node.out_type
+    layer = {"class_name": "QnnSumPool", "name": name, "in_height": h, "in_width": w, "n_chan": c}
+    return layer, {"result": P.ap_int(out)}, (1, 1, c), out

@@ -1,0 +1,52 @@
+"""hls4ml C simulation of DS-CNNs == golden, bit for bit: hls4ml's DepthwiseConv2D kernels with the IR's exact
+types, and the QnnSumPool extension layer (global sum; the 1/N lives in the next thresholds)."""
+import numpy as np
+import pytest
+from hls_helpers import small_graph
+
+from hls.hls4ml.convert import convert
+from hls.hls4ml.flow import build_project, random_vectors
+from hls.hls4ml.options import HlsOptions
+from qnn.errors import QnnError
+from qnn.ir import nodes as N
+
+GEOM = {"extra": {"kernel": (4, 3), "stride": (2, 2)}}
+
+
+def _graph(tmp_path, w=4, a=4, in_shape=(1, 8, 6), channels=(4, 6)):
+    return small_graph(tmp_path, "kws-dscnn", w, a, True, in_shape=in_shape, channels=channels, **GEOM)
+
+
+def test_dscnn_io_stream_csim_bit_exact(tmp_path):
+    graph = _graph(tmp_path)
+    kinds = [n.kind for n in graph.body]
+    assert {"DepthwiseConv2d", "SumPool"} <= set(kinds)
+    res = build_project(graph, HlsOptions(io_type="io_stream"), tmp_path / "prj", random_vectors(graph, 150, seed=3))
+    assert res.csim.vectors == 150 and res.csim.bit_exact, res.csim.first_mismatch.describe()
+    params = (res.project / "firmware" / "parameters.h").read_text()
+    assert "n_pixels = " in params and "depthwise" in (res.project / "firmware" / "myproject.cpp").read_text()
+
+
+def test_conversion_types_and_refusals(tmp_path):
+    graph = _graph(tmp_path)
+    conv = convert(graph, HlsOptions())
+    by_class = {layer["class_name"]: (layer, conv.layer_config[layer["name"]]["Precision"])
+                for layer in conv.layers}
+    dw, prec = by_class["DepthwiseConv2D"]
+    node = next(n for n in graph.body if isinstance(n, N.DepthwiseConv2d))
+    assert dw["depthwise_data"].shape == (3, 3, node.channels, 1)
+    assert np.array_equal(dw["depthwise_data"][..., 0].transpose(2, 0, 1), node.weight)
+    assert prec["accum"] == prec["result"] == f"ap_int<{node.acc_type.bits}>"
+    pool, pprec = by_class["QnnSumPool"]
+    sp = next(n for n in graph.body if isinstance(n, N.SumPool))
+    assert pprec["result"] == f"ap_uint<{sp.out_type.bits}>" and pool["in_height"] * pool["in_width"] == sp.divisor
+    with pytest.raises(QnnError, match="no resource strategy"):
+        convert(graph, HlsOptions(strategy="resource"))
+
+
+@pytest.mark.hls
+@pytest.mark.parametrize("w,a,io", [(4, 4, "io_parallel"), (2, 2, "io_stream"), (8, 8, "io_stream")])
+def test_dscnn_csim_bit_exact_sizes(tmp_path, w, a, io):
+    graph = _graph(tmp_path, w, a, in_shape=(1, 16, 10), channels=(8, 8, 12))
+    res = build_project(graph, HlsOptions(io_type=io), tmp_path / "prj", random_vectors(graph, 300, seed=w))
+    assert res.csim.vectors == 300 and res.csim.bit_exact, res.csim.first_mismatch.describe()
