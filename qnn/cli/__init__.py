@@ -16,7 +16,7 @@ from qnn.errors import CheckFailed, QnnError
 
 COMMAND_MODULES = [
     "qnn.cli.flow", "qnn.cli.train", "qnn.cli.export", "qnn.cli.import_model", "qnn.cli.evaluate", "qnn.cli.kws",
-    "qnn.cli.hls", "qnn.cli.rtl", "qnn.cli.sweep", "qnn.cli.report",
+    "qnn.cli.hls", "qnn.cli.rtl", "qnn.cli.sweep", "qnn.cli.report", "qnn.cli.board",
 ]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
