@@ -110,3 +110,29 @@ def test_critical_path_named_by_instance():
     assert cp["instances"] == ["u_fifo2", "u_Gemm_0_rq", "u_Gemm_0_mvu"]
     assert (cp["from"], cp["to"]) == ("u_fifo2", "u_Gemm_0_mvu")
     assert critical_path("no timing here") is None
+
+
+@needs_yosys
+def test_ecp5_block_ram_gets_its_output_register(tmp_path):
+    """qnn_rom/qnn_ram under QNN_ECP5_OUTREG: DP16KD with REGMODE OUTREG as the second read register."""
+    rtl = Path(__file__).resolve().parent.parent / "hls" / "rtl"
+    mem = tmp_path / "rom.mem"
+    mem.write_text("".join(f"{(i * 2654435761) & 0xFFFFFFFF:08x}\n" for i in range(256)))
+    top = tmp_path / "t.v"
+    top.write_text("""`default_nettype none
+module t (input wire clk, input wire we, input wire [7:0] wa, input wire [7:0] a, input wire [35:0] d,
+          output wire [31:0] q, output wire [35:0] r);
+    qnn_rom #(.WIDTH(32), .DEPTH(256), .INIT_FILE("%s")) u_rom (.clk(clk), .addr(a), .data(q));
+    qnn_ram #(.WIDTH(36), .DEPTH(256)) u_ram (.clk(clk), .we(we), .waddr(wa), .wdata(d), .raddr(a), .rdata(r));
+endmodule
+""" % mem)
+    res = synthesize_sources([rtl / "qnn_rom.v", rtl / "qnn_ram.v", top], "t", "ecp5", tmp_path / "s", netlist=True)
+    cells = json.loads(Path(res["netlist"]).read_text())["modules"]["t"]["cells"].values()
+    brams = [c for c in cells if c["type"] == "DP16KD"]
+    assert len(brams) == 2  # 256 words of <= 36 bits: one DP16KD each (512 x 36, pseudo dual port)
+    assert all(c["parameters"]["REGMODE_B"] == "OUTREG" for c in brams)
+    # both read registers are inside the RAMs; no bypass logic for the RAM (no_rw_check)
+    assert res["ff"] == 0 and res["lut"] == 0
+    # the same sources for iCE40: two fabric registers follow the memory (no define)
+    ice = synthesize_sources([rtl / "qnn_rom.v", rtl / "qnn_ram.v", top], "t", "ice40", tmp_path / "i")
+    assert ice["ff"] >= 32 + 36

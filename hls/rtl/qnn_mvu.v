@@ -16,11 +16,11 @@
 // is ACC_BITS signed (from the IR's worst-case bounds, so the final sum fits; partial sums wrap
 // harmlessly).  Adder-tree levels grow by one bit per level.
 //
-// Pipeline (no stall anywhere inside): issue (counters) -> input-buffer read -> buffer output and
-// weight ROM read -> operand register (input mux) -> product register -> balanced adder tree with a register every TREE_STAGE levels ->
+// Pipeline (no stall anywhere inside): issue (counters) -> input-buffer and weight-ROM reads ->
+// their output registers (qnn_rom.v, qnn_ram.v; on ECP5 the block RAM's own) -> operand register (input mux) -> product register -> balanced adder tree with a register every TREE_STAGE levels ->
 // accumulator -> output buffer (qnn_obuf).  Backpressure never reaches the datapath: a neuron fold's last
-// beat is issued only while the output buffer has a slot for it (a credit), so in_ready
-// depends on registers only, never combinationally on out_ready.  Latency: 6 + ceil(log2(SIMD) /
+// beat is issued only while the output buffer has a slot for it (a credit), and in_ready is a
+// register of its own (never combinationally dependent on out_ready, and no high-fanout net on it).  Latency: 6 + ceil(log2(SIMD) /
 // TREE_STAGE) cycles from the last input word of a fold to its output word.
 `timescale 1ns / 1ps
 `default_nettype none
@@ -101,7 +101,6 @@ module qnn_mvu #(
 
     // ---- memories ---------------------------------------------------------------------------------
     reg [PE*ACC_BITS-1:0] brom [0:NF-1];
-    reg [SIMD*IN_BITS-1:0] ibuf [0:SF-1];
     initial if (BIAS_FILE != "none") $readmemh(BIAS_FILE, brom);
 
     // ---- stage 0: issue -----------------------------------------------------------------------------
@@ -115,8 +114,41 @@ module qnn_mvu #(
     wire sf_penult = (sf == SF_LAST - 1'b1);
     wire nf_penult = (nf == NF_LAST - 1'b1);
     wire can_issue = !at_last || credit;
-    assign in_ready = first_fold && can_issue;
     wire issue = can_issue && (!first_fold || in_valid);
+
+    // in_ready is a register of its own, first_fold && can_issue computed one cycle ahead, so the
+    // upstream read enable (and its fanout) starts at a flip-flop rather than at the credit net.  The
+    // credit's next value mirrors qnn_obuf's reservation counter (reserve = issue && at_last,
+    // taken = out_valid && out_ready).
+    localparam CW = $clog2(CAP + 1);
+    localparam integer CAP1_I = CAP - 1;
+    localparam [CW-1:0] CAP1 = CAP1_I[CW-1:0];
+    reg [CW-1:0] pend_m;
+    reg in_ready_q;
+    wire reserve = issue && at_last;
+    wire taken = out_valid && out_ready;
+    wire credit_n = (reserve && !taken) ? (pend_m != CAP1) : ((taken && !reserve) ? 1'b1 : credit);
+    wire at_last_n = issue ? (at_last ? (SF == 1) : sf_penult) : at_last;
+    wire first_fold_n = reserve ? nf_last : first_fold;
+    always @(posedge clk) begin
+        if (rst) begin
+            pend_m <= {CW{1'b0}};
+            in_ready_q <= 1'b1;
+        end else begin
+            if (reserve && !taken) pend_m <= pend_m + 1'b1;
+            else if (taken && !reserve) pend_m <= pend_m - 1'b1;
+            in_ready_q <= first_fold_n && (!at_last_n || credit_n);
+        end
+    end
+    assign in_ready = in_ready_q;
+`ifndef SYNTHESIS
+    always @(posedge clk) begin
+        if (!rst && in_ready_q != (first_fold && can_issue)) begin
+            $display("qnn_mvu %m: ERROR in_ready register out of step with the credit");
+            $finish;
+        end
+    end
+`endif
 
     always @(posedge clk) begin
         if (rst) begin
@@ -138,60 +170,50 @@ module qnn_mvu #(
         end
     end
 
-    // ---- stage 1: input-buffer read (registered, every cycle: the tag says what is valid) ----------
-    // ---- stage 1b: buffer output into fabric flip-flops; weight ROM read (block RAM outputs feed
-    //      flip-flops directly, the input mux comes one stage later) ---------------------------------
-    wire [PE*SIMD*W_BITS-1:0] w1;
-    reg [SIMD*IN_BITS-1:0] x_buf1, x_in1;
+    // ---- stage 1: input-buffer and weight-ROM reads (address register, output register) ---
+    // ---- stage 1b: both outputs registered (on ECP5 the block RAM's own output register), so the
+    //      input mux of stage 2 starts from flip-flops -----------------------------------------------
+    reg [SIMD*IN_BITS-1:0] x_in1, x_in1b;
+    wire [SIMD*IN_BITS-1:0] x_buf1b;
+    wire [PE*SIMD*W_BITS-1:0] w2;
     reg v1, from_in1, first1, last1;
     reg [NFW-1:0] nf1;
     reg [WAW-1:0] wa1;
 
-    generate
-        if (MEM_STYLE == 1) begin : g_wbram
-            (* rom_style = "block", ram_style = "block" *) reg [PE*SIMD*W_BITS-1:0] wrom [0:WDEPTH-1];
-            reg [PE*SIMD*W_BITS-1:0] q;
-            initial if (WEIGHT_FILE != "none") $readmemh(WEIGHT_FILE, wrom);
-            always @(posedge clk) q <= wrom[wa1];
-            assign w1 = q;
-        end else if (MEM_STYLE == 2) begin : g_wlut
-            (* rom_style = "logic", ram_style = "logic" *) reg [PE*SIMD*W_BITS-1:0] wrom [0:WDEPTH-1];
-            reg [PE*SIMD*W_BITS-1:0] q;
-            initial if (WEIGHT_FILE != "none") $readmemh(WEIGHT_FILE, wrom);
-            always @(posedge clk) q <= wrom[wa1];
-            assign w1 = q;
-        end else begin : g_wauto
-            reg [PE*SIMD*W_BITS-1:0] wrom [0:WDEPTH-1];
-            reg [PE*SIMD*W_BITS-1:0] q;
-            initial if (WEIGHT_FILE != "none") $readmemh(WEIGHT_FILE, wrom);
-            always @(posedge clk) q <= wrom[wa1];
-            assign w1 = q;
-        end
-    endgenerate
+    qnn_rom #(.WIDTH(PE*SIMD*W_BITS), .DEPTH(WDEPTH), .STYLE(MEM_STYLE), .INIT_FILE(WEIGHT_FILE)) u_wrom (
+        .clk(clk), .addr(wa1), .data(w2)
+    );
 
     // The input buffer is written one cycle after the issue (registered enable, address and data: a short
     // path from in_valid); the next fold reads that address SF >= 2 cycles later.  With SF == 1 the next
     // fold reads it in the very next cycle, so the write stays immediate.
+    wire ib_we;
+    wire [SFW-1:0] ib_a;
+    wire [SIMD*IN_BITS-1:0] ib_d;
     generate
         if (SF > 1) begin : g_ibuf_late
-            reg ib_we;
-            reg [SFW-1:0] ib_a;
-            reg [SIMD*IN_BITS-1:0] ib_d;
+            reg we_r;
+            reg [SFW-1:0] a_r;
+            reg [SIMD*IN_BITS-1:0] d_r;
             always @(posedge clk) begin
-                ib_we <= !rst && issue && first_fold;
-                ib_a <= sf;
-                ib_d <= in_data;
-                if (ib_we) ibuf[ib_a] <= ib_d;
+                we_r <= !rst && issue && first_fold;
+                a_r <= sf;
+                d_r <= in_data;
             end
+            assign ib_we = we_r;
+            assign ib_a = a_r;
+            assign ib_d = d_r;
         end else begin : g_ibuf_now
-            always @(posedge clk) begin
-                if (issue && first_fold) ibuf[sf] <= in_data;
-            end
+            assign ib_we = issue && first_fold;
+            assign ib_a = sf;
+            assign ib_d = in_data;
         end
     endgenerate
+    qnn_ram #(.WIDTH(SIMD*IN_BITS), .DEPTH(SF)) u_ibuf (
+        .clk(clk), .we(ib_we), .waddr(ib_a), .wdata(ib_d), .raddr(sf), .rdata(x_buf1b)
+    );
 
     always @(posedge clk) begin
-        x_buf1 <= ibuf[sf];
         x_in1 <= in_data;
         from_in1 <= first_fold;
         first1 <= (sf == {SFW{1'b0}});
@@ -204,11 +226,9 @@ module qnn_mvu #(
         else v1 <= issue;
     end
 
-    reg [SIMD*IN_BITS-1:0] x_buf1b, x_in1b;
     reg v1b, from_in1b, first1b, last1b;
     reg [NFW-1:0] nf1b;
     always @(posedge clk) begin
-        x_buf1b <= x_buf1;
         x_in1b <= x_in1;
         from_in1b <= from_in1;
         first1b <= first1;
@@ -221,12 +241,10 @@ module qnn_mvu #(
     end
 
     // ---- stage 2: operand register ------------------------------------------------------------------
-    reg [PE*SIMD*W_BITS-1:0] w2;
     reg [SIMD*IN_BITS-1:0] x2;
     reg v2, first2, last2;
     reg [NFW-1:0] nf2;
     always @(posedge clk) begin
-        w2 <= w1;
         x2 <= from_in1b ? x_in1b : x_buf1b;
         first2 <= first1b;
         last2 <= last1b;
@@ -371,7 +389,7 @@ module qnn_mvu #(
     end
 
     qnn_obuf #(.WIDTH(PE*ACC_BITS), .CAP(CAP)) u_out (
-        .clk(clk), .rst(rst), .reserve(issue && at_last), .credit(credit),
+        .clk(clk), .rst(rst), .reserve(reserve), .credit(credit),
         .push(v_t && last_t), .push_data(acc_next),
         .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data)
     );

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from hls.rtlgen.design import load_design
 from hls.rtlgen.generate import RTL_DIR
+from hls.synth import ecp5_outreg
 from hls.synth.devices import DEFAULT_DEVICE, DEVICES, Device, nextpnr_command, synth_command
 from hls.synth.report import cells_from_stat, critical_path, fmax_from_log, pnr_failure, summarize
 from qnn.errors import QnnError
@@ -53,11 +54,15 @@ def synthesize_sources(sources: list[Path], top: str, family: str, out_dir: Path
     out_dir.mkdir(parents=True, exist_ok=True)
     stat = out_dir / f"{top}_{family}_stat.json"
     js = out_dir / f"{top}_{family}.json"
+    # ECP5: block RAM memories of the cores with the RAM's output register (hls/synth/ecp5_outreg.py)
+    define = f"-D {ecp5_outreg.DEFINE} " if family == "ecp5" else ""
+    synth = (ecp5_outreg.synth_script(top, synth_command(family, dsp), out_dir) if family == "ecp5"
+             else [f"{synth_command(family, dsp)} -top {top}"])
     script = "\n".join([
-        *(f"read_verilog -defer {Path(s).resolve()}" for s in sources),
+        *(f"read_verilog {define}-defer {Path(s).resolve()}" for s in sources),
         _param_cmd(top, params or {}),
         f"hierarchy -top {top}",
-        f"{synth_command(family, dsp)} -top {top}",
+        *synth,
         f"tee -q -o {stat} stat -json",
         f"write_json {js}" if netlist else "",
     ])
