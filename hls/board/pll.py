@@ -2,8 +2,8 @@
 
 iCE40 ``SB_PLL40_PAD`` in SIMPLE feedback mode, as ``icepll`` (IceStorm) searches it:
 f_pfd = f_in / (DIVR + 1) in [10, 133] MHz, f_vco = f_pfd * (DIVF + 1) in [533, 1066] MHz,
-f_out = f_vco / 2^DIVQ in [16, 275] MHz (DIVR 0..15, DIVF 0..127, DIVQ 1..6), the first closest
-output wins; FILTER_RANGE follows f_pfd.
+f_out = f_vco / 2^DIVQ (DIVR 0..15, DIVF 0..127, DIVQ 1..6), the first closest output wins;
+FILTER_RANGE follows f_pfd.  ``choose_clock`` keeps the output in the datasheet's 16..275 MHz.
 
 ECP5 ``EHXPLLL``, as ``ecppll`` (Project Trellis) searches it, in single-precision floats like the C++:
 f_pfd = f_in / CLKI_DIV in [3.125, 400], f_vco = f_pfd * CLKFB_DIV * CLKOP_DIV in [400, 800],
@@ -47,9 +47,7 @@ def ice40_pll(f_in: float, f_out: float) -> Pll:
             if not 533 <= f_vco <= 1066:
                 continue
             for divq in range(1, 7):
-                fo = f_vco * 2.0 ** -divq
-                if not 16 <= fo <= 275:
-                    continue
+                fo = f_vco * 2.0 ** -divq  # (icepll does not hold f_out to the datasheet's 16..275 MHz)
                 if best is None or abs(fo - f_out) < abs(best[0] - f_out):
                     best = (fo, divr, divf, divq, f_vco)
     if best is None:
@@ -111,7 +109,7 @@ def choose_clock(family: str, f_in: float, f_max: float, baud: int, step: float 
     f = math.floor(f_max / step) * step
     while f >= F_MIN[family]:
         pll = PLL_FOR[family](f_in, f)
-        if pll.f_out not in seen and pll.f_out <= f_max + 1e-9:
+        if pll.f_out not in seen and F_MIN[family] <= pll.f_out <= f_max + 1e-9:
             seen.add(pll.f_out)
             cpb, e = baud_divisor(pll.f_out, baud)
             if cpb >= MIN_CPB and e <= BAUD_TOLERANCE:

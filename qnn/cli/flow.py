@@ -56,6 +56,9 @@ def register(app: typer.Typer) -> None:
         synth_device: str = typer.Option(None, help="device (default: the target's default)"),
         pnr: bool = typer.Option(True, "--pnr/--no-pnr", help="place and route with nextpnr for fmax"),
         synth_timeout: int = typer.Option(3600, help="seconds allowed per Yosys / nextpnr run"),
+        board: str = typer.Option(None, help="also build a bitstream for this board and check the simulated board "
+                                             "(icebreaker | ulx3s-25f | ulx3s-45f | ulx3s-85f)"),
+        board_freq: float = typer.Option(None, help="board clock in MHz (default: the board's, lowered to the fmax met)"),
         skip: str = typer.Option(None, help="steps to skip, e.g. hls,synth"),
         force: str = typer.Option(None, help="steps to redo even if their inputs are unchanged, e.g. golden"),
         threads: int = typer.Option(0, help="torch CPU threads (0 = all cores)"),
@@ -79,7 +82,7 @@ def register(app: typer.Typer) -> None:
                          hls_io_type=hls_io_type, hls_reuse=hls_reuse, hls_vectors=hls_vectors, folding=fold,
                          target_cycles=target_cycles, simulator=simulator, sim_vectors=sim_vectors,
                          synth_target=synth_target, synth_device=synth_device, pnr=pnr, synth_timeout=synth_timeout,
-                         skip=step_list(skip))
+                         board=board, board_freq=board_freq, skip=step_list(skip))
         with console.status("starting") as status:
             def on_step(step, phase):
                 if phase == "start":

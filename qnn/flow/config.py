@@ -22,6 +22,7 @@ class Step(StrEnum):
     rtl = "rtl"
     sim = "sim"
     synth = "synth"
+    board = "board"  # optional: only with --board (bitstream + the simulated board, qnn.board)
     report = "report"
 
 
@@ -87,6 +88,8 @@ class FlowConfig:
     synth_device: str | None = None
     pnr: bool = True
     synth_timeout: int = 3600  # seconds per Yosys / nextpnr call (a limit, not an input: not fingerprinted)
+    board: str | None = None  # icebreaker | ulx3s-25f | ...: the board step runs only when set
+    board_freq: float | None = None
     # which steps
     skip: frozenset[Step] = frozenset()
 
@@ -123,7 +126,7 @@ class FlowConfig:
 
     def steps(self) -> list[Step]:
         """The steps to run, in order (a float model is trained and evaluated: it has no IR, no hardware)."""
-        out = [s for s in STEP_ORDER if s not in self.skip]
+        out = [s for s in STEP_ORDER if s not in self.skip and (s != Step.board or self.board)]
         if self.is_float:
             out = [s for s in out if s in (Step.train, Step.golden, Step.report)]
         return out
@@ -165,5 +168,6 @@ STEP_FIELDS: dict[Step, tuple[str, ...]] = {
     Step.rtl: ("folding", "target_cycles"),
     Step.sim: ("simulator", "sim_vectors", "sim_throughput_vectors", "data_dir"),
     Step.synth: ("synth_target", "synth_device", "pnr"),
+    Step.board: ("board", "board_freq", "sim_vectors", "data_dir"),
     Step.report: (),
 }

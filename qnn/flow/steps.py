@@ -279,6 +279,14 @@ def _synth_missing(cfg: FlowConfig) -> str | None:
     return None
 
 
+# --- board (optional: --board) ------------------------------------------------------------------
+def step_board(run: Run, cfg: FlowConfig) -> dict:
+    """Bitstream for a board (qnn.board), then the simulated board bit-exact against golden."""
+    from qnn.board.flow_step import board_step
+
+    return board_step(run, cfg.board, cfg.board_freq, cfg.sim_vectors, cfg.data_dir, cfg.synth_timeout)
+
+
 # --- report --------------------------------------------------------------------------------------
 def step_report(run: Run, cfg: FlowConfig) -> dict:
     """report.md + report.html (images embedded) from everything the run holds."""
@@ -319,5 +327,7 @@ STEPS: dict[Step, StepDef] = {s.name: s for s in [
     StepDef(Step.synth, step_synth, lambda r, c: {"rtl": r.rtl_dir},
             lambda r, c: r.synth_dir / c.synth_target.value / f"synth_{c.synth_target.value}.json", _synth_missing,
             needs=(Step.rtl,)),
+    StepDef(Step.board, step_board, lambda r, c: {"ir": r.ir_dir},
+            lambda r, c: r.path / "board" / str(c.board) / "run_sim.json", _synth_missing, needs=(Step.export,)),
     StepDef(Step.report, step_report, lambda r, c: {}, lambda r, c: None, always=True),
 ]}

@@ -84,7 +84,9 @@ def run_blocks(run: Run) -> list[Block]:
         if "detection" in ev:
             m = ev["detection"]["macro"]
             blocks.append(Text("Keyword detection (macro over keywords): " + ", ".join(
-                f"{k.upper()} {v:.3f}" for k, v in m.items() if v is not None)))
+                f"{k.upper()} {v:.3f}" for k, v in m.items() if isinstance(v, float))
+                + "".join(f", FNR at FPR {float(t):.0%} {v:.3f}" for t, v in m.get("fnr_at_fpr", {}).items()
+                          if v is not None)))
 
     cost = metrics.get("cost")
     if cost:
@@ -103,6 +105,9 @@ def run_blocks(run: Run) -> list[Block]:
 
     blocks += _exactness_blocks(run, metrics)
     blocks += _synth_blocks(run)
+    from qnn.report.board_section import board_blocks
+
+    blocks += board_blocks(run)
 
     hist = metrics.get("train")
     images = []
