@@ -5,10 +5,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from rtl_helpers import make_run
 
 from hls.board.build import build_board
 from qnn.errors import QnnError
-from rtl_helpers import make_run
 
 pytestmark = [pytest.mark.synth,
               pytest.mark.skipif(not (shutil.which("yosys") and shutil.which("nextpnr-ice40") and

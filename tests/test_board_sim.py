@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from rtl_helpers import make_run
 
 from hls.board.boards import board_named
 from hls.board.build import board_dir, build_board, load_board
@@ -17,7 +18,6 @@ from qnn.errors import QnnError
 from qnn.golden.execute import quantize_input, run_integer
 from sim.board.build import build_sim, sim_cpb
 from sim.tools import available
-from rtl_helpers import make_run
 
 pytestmark = pytest.mark.skipif(not available("verilator"), reason="Verilator not installed")
 

@@ -12,8 +12,17 @@ from hls.board.boards import BOARDS, board_named
 from hls.board.pll import baud_divisor, choose_clock, ecp5_pll, ice40_pll
 from hls.board.top import Geometry, constraints, write_board_top
 from hls.rtlgen.encoding import Encoding
-from qnn.board.protocol import (SOF_REP, Cmd, ProtocolError, checksum, frame, pack_vector, parse_info, read_reply,
-                                unpack_outputs)
+from qnn.board.protocol import (
+    SOF_REP,
+    Cmd,
+    ProtocolError,
+    checksum,
+    frame,
+    pack_vector,
+    parse_info,
+    read_reply,
+    unpack_outputs,
+)
 from qnn.cli import main
 from qnn.errors import QnnError
 
