@@ -51,6 +51,7 @@ def _pool_quant(spec: ModelSpec) -> nn.Module:
     if spec.act_bits == 1:
         return act_layer(1)
     from brevitas.quant import Int8ActPerTensorFixedPoint, Uint8ActPerTensorFixedPoint
+
     from qnn.models.activations import is_signed
 
     quant = Int8ActPerTensorFixedPoint if is_signed(spec.activation) else Uint8ActPerTensorFixedPoint

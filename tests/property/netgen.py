@@ -3,7 +3,8 @@ shrinks), the Brevitas model it describes, and its preparation (statistics, a fe
 
 The layers are the toolkit's own quantizers (``qnn.models.quantizers``), so the suite covers what ``qnn train``
 builds, over a wider space: any kernel, stride, padding and max-pool window, bias on/off, 1..8 bits everywhere
-(1 = bipolar), input bits 1..8 (1 = FINN's sign(2x - 1)).
+(1 = bipolar), input bits 1..8 (1 = FINN's sign(2x - 1)); DS-CNNs (``ds_nets``): depthwise + pointwise blocks and
+average pooling (global or windowed).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class Conv:
     pad: int = 0
     pool: tuple[int, int] | None = None
     pool_at: str = "after_act"  # after_act | before_act (conv -> BN -> pool -> act) | before_bn (conv -> pool -> BN)
+    depthwise: bool = False  # groups = input channels (channels must equal them): a DS-CNN's depthwise layer
 
 
 @dataclass(frozen=True)
@@ -44,9 +46,12 @@ class NetConfig:
     bias: bool = True
     trained: bool = False  # a few Adam steps on random labels, else random init (+ statistics)
     seed: int = 0
+    avg_pool: tuple[int, int] | str | None = None  # after the convs: "global" or (kernel, stride), then a quantizer
 
     @property
     def arch(self) -> str:
+        if self.avg_pool or any(c.depthwise for c in self.convs):
+            return "dscnn"
         return "cnn" if self.convs else "mlp"
 
     @property
@@ -64,6 +69,10 @@ def feature_shape(cfg: NetConfig) -> tuple[int, int, int]:
         h, w, c = _out(h, cv.kernel, cv.stride, cv.pad), _out(w, cv.kernel, cv.stride, cv.pad), cv.channels
         if cv.pool:
             h, w = _out(h, *cv.pool), _out(w, *cv.pool)
+    if cfg.avg_pool == "global":
+        h, w = 1, 1
+    elif cfg.avg_pool:
+        h, w = _out(h, *cfg.avg_pool), _out(w, *cfg.avg_pool)
     return c, h, w
 
 
@@ -101,6 +110,31 @@ def mlp_nets(draw) -> NetConfig:
     return _common(draw, shape, (), draw(st.lists(st.integers(1, 16), min_size=1, max_size=3)))
 
 
+@st.composite
+def ds_nets(draw, max_blocks: int = 2) -> NetConfig:
+    """DS-CNNs: a conv (kernel 1..3, stride 1..2), 1..max_blocks depthwise (3x3 or 2x2, stride 1..2, padding 0..1)
+    + pointwise (1x1) blocks, then average pooling (global, or a window) with its quantizer, 0..1 dense."""
+    c, h, w = draw(st.integers(1, 2)), draw(st.integers(4, 9)), draw(st.integers(4, 9))
+    shape = (c, h, w)
+    k, s = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    p = draw(st.integers(0, 1 if k > 1 else 0))
+    ch = draw(st.integers(1, 6))
+    convs, h, w = [Conv(ch, k, s, p)], _out(h, k, s, p), _out(w, k, s, p)
+    for _ in range(draw(st.integers(1, max_blocks))):
+        k, s = draw(st.sampled_from([3, 2])), draw(st.integers(1, 2))
+        p = draw(st.integers(0, 1))
+        ho, wo = _out(h, k, s, p), _out(w, k, s, p)
+        if min(ho, wo) < 1:
+            break
+        out = draw(st.integers(1, 6))
+        convs += [Conv(ch, k, s, p, depthwise=True), Conv(out, 1)]
+        ch, h, w = out, ho, wo
+    windows = [pl for pl in ((2, 2), (2, 1), (3, 2)) if min(h, w) >= pl[0]]
+    avg = draw(st.sampled_from(["global"] * 3 + windows))
+    cfg = _common(draw, shape, tuple(convs), draw(st.lists(st.integers(1, 12), max_size=1)))
+    return NetConfig(**{**cfg.__dict__, "avg_pool": avg})
+
+
 def _common(draw, shape, convs, hidden) -> NetConfig:
     return NetConfig(in_shape=shape, convs=convs, hidden=tuple(hidden), classes=draw(st.integers(2, 5)),
                      input_bits=draw(st.integers(1, 8)), weight_bits=draw(st.integers(1, 8)),
@@ -120,7 +154,7 @@ class RandomNet(nn.Module):
         cin = cfg.in_shape[0]
         for cv in cfg.convs:
             feats.append(bnn.QuantConv2d(cin, cv.channels, cv.kernel, stride=cv.stride, padding=cv.pad, bias=cfg.bias,
-                                         **wq, **bq))
+                                         groups=cin if cv.depthwise else 1, **wq, **bq))
             pool = [nn.MaxPool2d(cv.pool[0], cv.pool[1])] if cv.pool else []
             feats += pool if cv.pool_at == "before_bn" else []
             feats += [nn.BatchNorm2d(cv.channels)] if cfg.batchnorm else []
@@ -128,6 +162,9 @@ class RandomNet(nn.Module):
             feats.append(Q.act(cfg.act_bits))
             feats += pool if cv.pool_at == "after_act" else []
             cin = cv.channels
+        if cfg.avg_pool:  # average pooling, then a quantizer (its 1/N folds into that quantizer's thresholds)
+            feats.append(nn.AdaptiveAvgPool2d(1) if cfg.avg_pool == "global" else nn.AvgPool2d(*cfg.avg_pool))
+            feats.append(Q.act(cfg.act_bits))
         self.features = nn.Sequential(*feats)
         c, h, w = feature_shape(cfg)
         dense: list[nn.Module] = []
@@ -194,7 +231,9 @@ def features(cfg: NetConfig) -> list[str]:
     f = [f"in{cfg.input_bits}", f"w{cfg.weight_bits}", f"a{cfg.act_bits}", "bn" if cfg.batchnorm else "no_bn",
          "bias" if cfg.bias else "no_bias", "trained" if cfg.trained else "random_init"]
     f += [f"pool{cv.pool[0]}s{cv.pool[1]}_{cv.pool_at}" for cv in cfg.convs if cv.pool]
-    f += [f"k{cv.kernel}s{cv.stride}p{cv.pad}" for cv in cfg.convs]
+    f += [f"k{cv.kernel}s{cv.stride}p{cv.pad}" + ("_depthwise" if cv.depthwise else "") for cv in cfg.convs]
+    f += [f"avgpool_{cfg.avg_pool}" if cfg.avg_pool == "global" else f"avgpool{cfg.avg_pool[0]}s{cfg.avg_pool[1]}"
+          ] if cfg.avg_pool else []
     f += ["wide_input"] if cfg.in_shape[1] * cfg.in_shape[2] * cfg.in_shape[0] > 256 else []
     return f
 

@@ -11,7 +11,7 @@ import pytest
 from checks import COUNTS, Net
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from netgen import conv_nets, mlp_nets
+from netgen import conv_nets, ds_nets, mlp_nets
 
 HW = dict(deadline=None, derandomize=True, database=None, print_blob=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -58,3 +58,19 @@ def test_rtl_equals_golden(cfg):
         res = simulate(Path(d) / "rtl", net.graph, q, simulator=sim, work_dir=Path(d) / "sim", throughput_vectors=4)
         assert res.vectors == len(q) and res.mismatched == 0 and res.exact == len(q), res.first_mismatch()
         COUNTS["rtl"] += 1
+
+
+@pytest.mark.hls
+@settings(max_examples=4, **HW)
+@given(cfg=ds_nets().filter(lambda c: c.avg_pool == "global"))  # hls4ml: global sum pools only (QnnSumPool)
+def test_hls_csim_dscnn_equals_golden(cfg):
+    from hls.hls4ml.flow import build_project, random_vectors
+    from hls.hls4ml.options import HlsOptions
+
+    with tempfile.TemporaryDirectory(prefix="qnn-prop-hls-") as d:
+        net = _net(cfg, d)
+        q = random_vectors(net.graph, 64, seed=cfg.seed)
+        io = "io_stream" if cfg.seed % 2 else "io_parallel"
+        res = build_project(net.graph, HlsOptions(io_type=io), Path(d) / "prj", q)
+        assert res.csim.vectors == len(q) and res.csim.bit_exact, res.csim.first_mismatch.describe()
+        COUNTS["hls_csim_dscnn"] += 1
