@@ -7,7 +7,8 @@ from the hash test split.
     .venv/bin/python bench/bench_kws.py report                   # bench/results/kws_cv.* and kws_ablation.*
 
 A job is CONFIG:FOLDS (``0``, ``0-4``, ``1,3``); configuration names are FAMILY-BITS-WHAT (``bench/kws_configs.py``):
-``cnn-w4a4-full`` (every method), ``cnn-w4a4-no-pitch`` (one off), ``dscnn-w4a4-baseline`` (none of them).
+``cnn-w4a4-baseline`` (none of the new methods), ``cnn-w4a4-plus-mixup`` (one added to the baseline),
+``cnn-w4a4-full`` (every method), ``cnn-w4a4-no-pitch`` (one off from full).
 Runs live in bench/runs/kws/<config>/folds/fold_<i>/ (run directories ``qnn eval`` accepts); finished folds are
 kept, interrupted ones resume, so the command can be re-run at will. Torch uses one thread per process.
 """
@@ -39,6 +40,12 @@ def parse_name(name: str) -> dict:
     w, a = (32, 32) if bits == "float" else map(int, bits[1:].split("a"))
     if what in ("full", "baseline"):
         return C.config(family, w, a, baseline=what == "baseline")
+    if what.startswith("plus-"):
+        on = tuple(what[5:].split("-plus-"))
+        bad = [m for m in on if m not in C.ON]
+        if bad:
+            raise SystemExit(f"error: unknown method(s) {bad}; known: {', '.join(C.ON)}")
+        return C.config(family, w, a, on=on)
     if not what.startswith("no-"):
         raise SystemExit(f"error: bad configuration name {name!r}")
     off = tuple(what[3:].split("-no-"))
@@ -65,6 +72,8 @@ def train_job(name: str, folds: list[int], data: str) -> dict:
     tr = dict(c["train"], threads=1)
     if tr.get("distill") == "TEACHER":
         tr["distill"] = str(RUNS / C.TEACHER)
+    if tr.get("distill") == "TEACHER_BASE":
+        tr["distill"] = str(RUNS / C.TEACHER_BASE)
     ds_cfg = {"name": "kws", "data_dir": data, "options": c["options"]}
 
     def make_spec(ds):

@@ -91,12 +91,14 @@ def evaluate_run(run: Run, split: str = "test", data_dir=None, limit: int | None
         res["float"] = classification_report(ds.y, predict_logits(fmodel, ds.x).argmax(1), ds.classes)
 
     if ds.name == "kws":  # a keyword spotter is judged by false positives and false negatives too
-        from qnn.metrics.detection import detection_report, plot_roc
+        from qnn.metrics.detection import detection_report, plot_det, plot_roc
 
         res["detection"] = detection_report(g_logits, ds.y, ds.classes)
         if plots:
             plot_roc(g_logits, ds.y, ds.classes, run.plots_dir / "roc_golden.png",
                      f"{run.name}: per-keyword ROC (golden model)")
+            plot_det(g_logits, ds.y, ds.classes, run.plots_dir / "det_golden.png",
+                     f"{run.name}: per-keyword DET (golden model)")
     if plots:
         for key in ("golden", "float"):
             if key in res:

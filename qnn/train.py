@@ -193,7 +193,8 @@ def train(run: Run, spec: ModelSpec, cfg: TrainConfig, train_ds: Dataset, resume
                 opt.step()
                 sched.step()
                 tot_loss += loss.item() * len(idx)
-                correct += int((out.argmax(1) == yb).sum())
+                top = mix[1] if mix is not None and mix[0] < 0.5 else yb  # mixup: the dominant label
+                correct += int((out.argmax(1) == top).sum())
                 bar.advance(loss=f"{loss.item():.3f}")
         rec = {"epoch": epoch + 1, "train_loss": tot_loss / len(tr), "train_acc": correct / len(tr),
                "lr": opt.param_groups[0]["lr"], "seconds": round(time.time() - t0, 2)}

@@ -45,6 +45,17 @@ def register(app: typer.Typer) -> None:
             a = res["golden_vs_qonnx"]
             console.print(f"golden vs qonnx execution on {a['n']} vectors: {a['agreement']}, argmax equal "
                           f"{a['argmax_equal']:.2%}, max |logit diff| {a['max_abs_diff']:.3g}")
+        if "detection" in res:  # keyword spotting: miss rate at a fixed false-positive rate, per keyword
+            det = res["detection"]
+            table("keyword detection (golden, one-vs-rest on softmax scores)",
+                  ["keyword", "AUC", "EER", "FNR @ FPR 1 %", "FNR @ FPR 5 %"],
+                  [[k, *(f"{v:.3f}" if v is not None else "-" for v in
+                         (e["auc"], e["eer"], e["fnr_at_fpr"]["0.01"], e["fnr_at_fpr"]["0.05"]))]
+                   for k, e in ((k, det["per_class"][k]) for k in det["keywords"])]
+                  + [["macro", *(f"{v:.3f}" if v is not None else "-" for v in
+                                 (det["macro"]["auc"], det["macro"]["eer"], det["macro"]["fnr_at_fpr"]["0.01"],
+                                  det["macro"]["fnr_at_fpr"]["0.05"]))]])
+            console.print(f"ROC / DET curves: {run.plots_dir / 'roc_golden.png'}, {run.plots_dir / 'det_golden.png'}")
         console.print(f"confusion matrix: {run.plots_dir / 'confusion_golden.png'}")
         if failed is not None:
             raise failed

@@ -44,6 +44,18 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, help="retrain a run that already has a checkpoint"),
         threads: int = typer.Option(0, help="torch CPU threads (0 = all cores)"),
         quiet: bool = typer.Option(False, help="no progress bars"),
+        spec_time_masks: int = typer.Option(0, help="SpecAugment: time masks per sample (online, per batch)"),
+        spec_time_width: int = typer.Option(6, help="SpecAugment: max frames per time mask"),
+        spec_freq_masks: int = typer.Option(0, help="SpecAugment: frequency (coefficient) masks per sample"),
+        spec_freq_width: int = typer.Option(2, help="SpecAugment: max coefficients per frequency mask"),
+        mixup: float = typer.Option(0.0, help="mixup Beta(alpha, alpha) (0 = off)"),
+        label_smoothing: float = typer.Option(0.0),
+        distill: Path = typer.Option(None, help="teacher run: distil its float model into this one (a run trained "
+                                     "with --cv gives each fold its own teacher)"),
+        distill_alpha: float = typer.Option(0.7, help="weight of the teacher's soft targets"),
+        distill_temp: float = typer.Option(4.0, help="distillation temperature"),
+        cv: int = typer.Option(0, help="k-fold cross-validation by speaker (kws): RUN/folds/fold_<i>, mean +- std "
+                               "in RUN/cv.json"),
     ) -> None:
         """Train a quantized (Brevitas) model; checkpoints every epoch."""
         from qnn.data import load_dataset
@@ -66,9 +78,16 @@ def register(app: typer.Typer) -> None:
                                "to retrain it, or another run directory")
             cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, schedule=schedule,
                               weight_decay=weight_decay, seed=seed, val_fraction=val_fraction,
-                              augment_shift=augment_shift, threads=threads)
+                              augment_shift=augment_shift, threads=threads, spec_time_masks=spec_time_masks,
+                              spec_time_width=spec_time_width, spec_freq_masks=spec_freq_masks,
+                              spec_freq_width=spec_freq_width, mixup=mixup, label_smoothing=label_smoothing,
+                              distill=str(distill) if distill else None, distill_alpha=distill_alpha,
+                              distill_temp=distill_temp)
             ds_cfg = {"name": dataset, "data_dir": str(data_dir) if data_dir else None,
                       "options": parse_options(data_option)}
+        if cv and not resume:
+            return _train_cv(run_dir, cv, ds_cfg, cfg, model, hidden, channels, weight_bits, act_bits, input_bits,
+                             batchnorm, dropout, activation, quiet)
         ds = load_dataset(ds_cfg["name"], "train", ds_cfg["data_dir"], **ds_cfg["options"]).subset(limit_train, seed)
         if not resume:
             spec = spec_from_preset(model, in_shape=ds.in_shape, num_classes=ds.num_classes,
@@ -86,3 +105,20 @@ def register(app: typer.Typer) -> None:
                              checkpoint_name="float_checkpoint.pt", quiet=quiet)
             run.update_metrics(train_float=fhist)
         console.print(f"trained: {run.checkpoint}")
+
+
+def _train_cv(run_dir, k, ds_cfg, cfg, model, hidden, channels, weight_bits, act_bits, input_bits, batchnorm,
+              dropout, activation, quiet) -> None:
+    from qnn.models import spec_from_preset
+    from qnn.train_cv import cross_validate
+
+    def make_spec(ds):
+        return spec_from_preset(model, in_shape=ds.in_shape, num_classes=ds.num_classes,
+                                hidden=int_list(hidden, "hidden"), channels=int_list(channels, "channels"),
+                                weight_bits=weight_bits, act_bits=act_bits, input_bits=input_bits,
+                                batchnorm=batchnorm, dropout=dropout, activation=activation)
+
+    s = cross_validate(run_dir, k, ds_cfg, make_spec, cfg, quiet=quiet, log=console.print)
+    folds = ", ".join(f"{f['accuracy']:.2%}" for f in s["folds"])
+    console.print(f"{k}-fold cross-validation by speaker: accuracy {s['mean']:.2%} +- {s['std']:.2%} (sample std "
+                  f"over the folds {folds}); {run_dir}/cv.json")

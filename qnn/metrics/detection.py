@@ -6,7 +6,10 @@ one-vs-rest with its softmax probability: keyword k is *detected* in a clip when
 
 * ROC curve (false-positive rate vs true-positive rate over all thresholds), its AUC, and the equal error rate
   (EER: where FPR = FNR);
-* at the operating threshold: FPR = FP / negatives, FNR = FN / positives.
+* at the operating threshold: FPR = FP / negatives, FNR = FN / positives;
+* the false-negative rate at a fixed false-positive rate (1 % and 5 %: the threshold set so that at most that
+  fraction of the negatives fire), the figure a product team asks for; and the DET curve (FNR against FPR on
+  normal-deviate axes, ``plot_det``), beside the ROC.
 
 Macro averages are over the keywords (class names not starting with "_": ``_silence_`` and ``_unknown_`` are
 classes of the model but nothing a user asks to detect); their per-class numbers are reported all the same.
@@ -48,6 +51,15 @@ def equal_error_rate(fpr: np.ndarray, tpr: np.ndarray) -> float:
     return float(fpr[i - 1] + w * (fpr[i] - fpr[i - 1]))
 
 
+def fnr_at_fpr(fpr: np.ndarray, tpr: np.ndarray, target: float) -> float:
+    """The lowest false-negative rate among the thresholds whose false-positive rate is <= ``target``."""
+    ok = fpr <= target + 1e-12
+    return float(1 - tpr[ok].max()) if ok.any() else 1.0
+
+
+FPR_TARGETS = (0.01, 0.05)
+
+
 def keywords_of(classes) -> list[int]:
     return [i for i, c in enumerate(classes) if not str(c).startswith("_")]
 
@@ -76,8 +88,10 @@ def detection_report(logits: np.ndarray, y: np.ndarray, classes, threshold: floa
             fpr, tpr, _ = roc(probs[:, k], pos)
             entry["auc"] = float(np.trapezoid(tpr, fpr))
             entry["eer"] = equal_error_rate(fpr, tpr)
+            entry["fnr_at_fpr"] = {f"{t:g}": fnr_at_fpr(fpr, tpr, t) for t in FPR_TARGETS}
         else:  # a class absent from this set (or the only one): no curve
             entry["auc"] = entry["eer"] = None
+            entry["fnr_at_fpr"] = {f"{t:g}": None for t in FPR_TARGETS}
         per[str(name)] = entry
     kw = [str(classes[i]) for i in keywords_of(classes)]
 
@@ -85,8 +99,11 @@ def detection_report(logits: np.ndarray, y: np.ndarray, classes, threshold: floa
         vals = [per[c][key] for c in kw if per[c][key] is not None]
         return float(np.mean(vals)) if vals else None
 
-    return {"threshold": threshold, "per_class": per, "keywords": kw,
-            "macro": {k: mean(k) for k in ("auc", "eer", "fpr", "fnr")}}
+    macro = {k: mean(k) for k in ("auc", "eer", "fpr", "fnr")}
+    vals = {t: [per[c]["fnr_at_fpr"][t] for c in kw if per[c]["fnr_at_fpr"][t] is not None]
+            for t in (f"{t:g}" for t in FPR_TARGETS)}
+    macro["fnr_at_fpr"] = {t: float(np.mean(v)) if v else None for t, v in vals.items()}
+    return {"threshold": threshold, "per_class": per, "keywords": kw, "macro": macro}
 
 
 def plot_roc(logits: np.ndarray, y: np.ndarray, classes, path: str | Path, title: str,
@@ -119,4 +136,41 @@ def plot_roc(logits: np.ndarray, y: np.ndarray, classes, path: str | Path, title
     ax.set_title(f"{title}\n(dots: operating threshold p >= {threshold:g}; dotted: non-keyword classes)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
+    return save_figure(fig, path)
+
+
+def plot_det(logits: np.ndarray, y: np.ndarray, classes, path: str | Path, title: str) -> Path:
+    """Per-keyword DET curves: false-negative rate against false-positive rate, both on normal-deviate (probit)
+    axes, where a detector with Gaussian scores is a straight line; the 1 % and 5 % FPR points are marked."""
+    from scipy.stats import norm
+
+    from qnn.metrics.plots import plt, save_figure
+
+    probs = softmax(logits)
+    y = np.asarray(y)
+    lim = (1e-3, 0.6)
+    ticks = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4]
+    fig, ax = plt.subplots(figsize=(7.5, 6))
+    colors = plt.cm.tab20(np.linspace(0, 1, max(len(classes), 2)))
+    for k in keywords_of(classes):
+        pos = y == k
+        if not pos.any() or pos.all():
+            continue
+        fpr, tpr, _ = roc(probs[:, k], pos)
+        fnr = 1 - tpr
+        clip = lambda v: norm.ppf(np.clip(v, *lim))  # noqa: E731
+        ax.plot(clip(fpr), clip(fnr), color=colors[k], lw=1.4, label=str(classes[k]))
+        for t in FPR_TARGETS:
+            ax.plot([clip(t)], [clip(fnr_at_fpr(fpr, tpr, t))], "o", color=colors[k], ms=4)
+    for t in FPR_TARGETS:
+        ax.axvline(norm.ppf(t), color="grey", ls=":", lw=1)
+    ax.set_xticks(norm.ppf(ticks), [f"{t:.1%}" for t in ticks], rotation=45)
+    ax.set_yticks(norm.ppf(ticks), [f"{t:.1%}" for t in ticks])
+    ax.set_xlim(norm.ppf(lim[0]), norm.ppf(lim[1]))
+    ax.set_ylim(norm.ppf(lim[0]), norm.ppf(lim[1]))
+    ax.set_xlabel("false-positive rate (normal deviate scale)")
+    ax.set_ylabel("false-negative rate (miss rate)")
+    ax.set_title(f"{title}\n(dots: FNR at FPR 1 % and 5 %)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, loc="upper right")
     return save_figure(fig, path)

@@ -1,0 +1,124 @@
+"""Little-data training methods: audio perturbation, SpecAugment, mixup, label smoothing, distillation, CV folds."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from kws_helpers import make_layout, tone
+
+from qnn.audio.augment import AugmentConfig, augment_clip
+from qnn.audio.perturb import fit_center, impulse_response, mix_at_snr, pitch, reverb, speed
+from qnn.data.kws import KwsOptions, load_kws, plan
+from qnn.data.speaker_folds import speaker_folds
+from qnn.errors import QnnError
+from qnn.train import TrainConfig
+from qnn.train_methods import mixup_batch, soft_loss, spec_augment
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("QNN_CACHE", str(tmp_path / "cache"))
+
+
+def test_speed_pitch_keep_length_and_move_energy():
+    x = tone(1000)
+    assert fit_center(np.ones(5, np.float32), 3).tolist() == [1, 1, 1]
+    assert fit_center(np.ones(2, np.float32), 4).tolist() == [0, 1, 1, 0]
+    for y in (speed(x, 1.1), speed(x, 0.9), pitch(x, 2.0)):
+        assert y.shape == x.shape and y.dtype == np.float32
+    f = np.fft.rfftfreq(len(x), 1 / 16000)
+    peak = lambda y: f[np.abs(np.fft.rfft(y)).argmax()]  # noqa: E731
+    assert peak(speed(x, 1.1)) == pytest.approx(1100, abs=15)
+    assert peak(pitch(x, 12.0)) == pytest.approx(2000, abs=30)  # one octave up
+    assert np.array_equal(speed(x, 1.0), x) and np.array_equal(pitch(x, 0.0), x)
+
+
+def test_reverb_and_snr():
+    rng = np.random.default_rng(0)
+    ir = impulse_response(0.3, rng)
+    assert ir[0] == 1.0 and len(ir) == int(0.3 * 16000)
+    assert np.abs(ir[-500:]).max() < 0.01 * np.abs(ir[1:500]).max()  # -60 dB at the end
+    x = tone(500)
+    y = reverb(x, 0.4, rng)
+    assert y.shape == x.shape and np.abs(y).max() == pytest.approx(np.abs(x).max(), rel=1e-5)
+    noise = np.random.default_rng(1).standard_normal(16000).astype(np.float32)
+    mixed = mix_at_snr(x, noise, 6.0)
+    snr = 10 * np.log10(np.mean(x.astype(np.float64) ** 2) / np.mean((mixed - x).astype(np.float64) ** 2))
+    assert snr == pytest.approx(6.0, abs=1e-3)
+
+
+def test_augment_clip_is_deterministic_and_uses_every_method():
+    x = tone(700)
+    noises = [np.random.default_rng(2).standard_normal(40000).astype(np.float32)]
+    cfg = AugmentConfig(1, 100.0, 1.0, 0.1, (5.0, 5.0), 0.1, 2.0, 1.0)
+    a = augment_clip(x, np.random.default_rng(3), noises, cfg)
+    b = augment_clip(x, np.random.default_rng(3), noises, cfg)
+    assert np.array_equal(a, b) and not np.allclose(a, x)
+    assert cfg.to_dict()["snr_db"] == [5.0, 5.0]
+
+
+def test_spec_augment_masks_bands_with_the_mean():
+    cfg = TrainConfig(spec_time_masks=2, spec_time_width=5, spec_freq_masks=1, spec_freq_width=2)
+    x = torch.rand(64, 1, 49, 10)
+    y = spec_augment(x, cfg, torch.Generator().manual_seed(0))
+    changed = y != x
+    assert changed.any() and y.shape == x.shape
+    for i in range(64):  # a masked value is the sample's mean; at most 2 x 5 rows + 2 columns per sample
+        m = changed[i, 0]
+        assert torch.allclose(y[i, 0][m], x[i].mean().expand(int(m.sum())))
+        rows = m.all(1).sum()
+        assert rows <= 10
+    assert torch.equal(spec_augment(x, TrainConfig(), torch.Generator()), x)
+
+
+def test_mixup_label_smoothing_and_distillation_losses():
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.rand(8, 1, 4, 4), torch.arange(8) % 3
+    xm, mix = mixup_batch(x, y, 0.4, gen)
+    lam, y2 = mix
+    assert 0 <= lam <= 1 and sorted(y2.tolist()) == sorted(y.tolist())
+    logits = torch.randn(8, 3)
+    plain = soft_loss(logits, y, None, TrainConfig(), None)
+    assert plain == pytest.approx(float(torch.nn.functional.cross_entropy(logits, y)))
+    mixed = soft_loss(logits, y, (0.25, y2), TrainConfig(), None)
+    ce = torch.nn.functional.cross_entropy
+    assert mixed == pytest.approx(float(0.25 * ce(logits, y) + 0.75 * ce(logits, y2)))
+    assert soft_loss(logits, y, None, TrainConfig(label_smoothing=0.1), None) != plain
+    cfg = TrainConfig(distill="t", distill_alpha=1.0, distill_temp=2.0)
+    assert float(soft_loss(logits, y, None, cfg, logits.clone())) == pytest.approx(0.0, abs=1e-6)  # student == teacher
+    with pytest.raises(QnnError):
+        TrainConfig(label_smoothing=1.0)
+
+
+def test_speaker_folds_are_disjoint_balanced_and_stable():
+    rng = np.random.default_rng(0)
+    speakers = [f"s{int(v)}" for v in rng.integers(0, 60, 600)]
+    folds = speaker_folds(speakers, 5)
+    assert np.array_equal(folds, speaker_folds(speakers, 5))
+    for s in set(speakers):
+        assert len({int(f) for sp, f in zip(speakers, folds) if sp == s}) == 1
+    counts = np.bincount(folds, minlength=5)
+    assert counts.max() - counts.min() <= max(speakers.count(s) for s in set(speakers))
+    with pytest.raises(QnnError):
+        speaker_folds(["a", "b"], 5)
+
+
+def test_load_kws_cv_folds_split_by_speaker(tmp_path):
+    spk = tuple(f"{i:08x}" for i in range(20))
+    folder = make_layout(tmp_path, speakers=spk, noise=True)
+    opts = dict(cv_folds=4, val_percent=0, test_percent=0, augment=2, speed=0.1)
+    seen = set()
+    for k in range(4):
+        items, _, keep, _ = plan(folder, "train", KwsOptions.parse({**opts, "cv_fold": k}))
+        tr = {it.clip.speaker for it, kk in zip(items, keep) if kk and it.clip}
+        items, _, keep, _ = plan(folder, "test", KwsOptions.parse({**opts, "cv_fold": k}))
+        te = {it.clip.speaker for it, kk in zip(items, keep) if kk and it.clip}
+        assert te and not tr & te
+        seen |= te
+    assert seen == set(spk)
+    train = load_kws(tmp_path, "train", **opts, cv_fold=1)
+    test = load_kws(tmp_path, "test", **opts, cv_fold=1)
+    assert "speaker fold 1 of 4" in test.source
+    assert len(train) > 2 * len(test)
+    with pytest.raises(QnnError):
+        load_kws(tmp_path, "train", cv_folds=4, cv_fold=4)
