@@ -117,3 +117,28 @@ def test_average_pool_forms(pool, kinds, tmp_path):
         assert np.array_equal(logits[:40].argmax(1), ref_q.argmax(1))
         assert compare_logits(logits, predict_logits(model, x))["argmax_equal"] == 1.0
         assert np.abs(logits[:40] - ref_q).max() <= 1e-5 * max(1.0, float(np.abs(ref_q).max()))
+
+
+@pytest.mark.parametrize("wmax,kind", [(7, "depthwise-f32+threshold"), (1 << 14, "reference")])
+def test_plan_depthwise_step_exact_on_both_sides_of_the_bound(wmax, kind):
+    from qnn.golden.plan import compile_plan
+    from qnn.qtype import QType
+
+    rng = np.random.default_rng(5)
+    c = 5
+    w = rng.integers(-wmax, wmax + 1, size=(c, 3, 3))
+    w[0] = wmax  # channel 0 at the bound's edge: sum |w| * 255
+    dw = N.DepthwiseConv2d("dw", weight=w, bias=rng.integers(-50, 50, size=c), in_type=QType(8, False),
+                           weight_type=QType.for_range(-wmax, wmax), stride=(2, 1), pad=(1, 0, 1, 1))
+    lo, hi = dw.acc_bounds
+    t = np.sort(rng.integers(int(lo.min()), int(hi.max()), size=(c, 15)), axis=1)
+    from qnn.ir.graph import IntGraph
+
+    graph = IntGraph((N.Quantize("q", scale=np.float32(1 / 256), quant_type=QType(8, False)), dw,
+                      N.MultiThreshold("mt", thresholds=t, in_type=dw.acc_type, out_type=QType(4, False)),
+                      N.Flatten("f")), (c, 7, 6), "NCHW")
+    plan = compile_plan(graph)
+    assert plan.kinds[0] == kind
+    x = rng.random((70, c, 7, 6), dtype=np.float32)
+    x[:3] = 1.0  # the largest input everywhere: the accumulators at their bounds
+    assert np.array_equal(plan.predict(x), run_integer(graph, quantize_input(graph, x)))

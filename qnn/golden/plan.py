@@ -8,6 +8,7 @@ input quantizer's type, the weights, the thresholds' levels) and turns each laye
   and shifts are non-decreasing per channel, so ``max(f(a), f(b)) == f(max(a, b))``, and a per-channel bias
   commutes with the maximum too), then a MultiThreshold (bias folded into its thresholds) or a Shift, or the
   bias alone;
+- ``depthwise-f32``: a DepthwiseConv2d tap by tap in float32 (``plan_depthwise.py``), fused with its MultiThreshold;
 - ``threshold-f32``, ``shift-f32``, ``maxpool``, ``flatten``: the same kernels standing alone;
 - ``reference``: anything not proven exact in float32 (huge weights or ranges, unknown nodes) runs the int64
   reference kernel of ``qnn.golden.ops`` through ``execute.apply_node``.
@@ -225,6 +226,10 @@ def compile_plan(graph: IntGraph, budget_bytes: int = BUDGET_BYTES) -> Plan:
     while i < len(nodes):
         node = nodes[i]
         got = _linear(nodes, i, shape, lo, hi) if known and isinstance(node, (N.Dense, N.Conv2d)) else None
+        if known and isinstance(node, N.DepthwiseConv2d):  # float32 taps where proven exact (plan_depthwise.py)
+            from qnn.golden.plan_depthwise import depthwise_step
+
+            got = depthwise_step(nodes, i, shape, lo, hi)
         if got is not None:
             step, i, shape, rng = got
             plan.steps.append(step)
