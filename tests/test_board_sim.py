@@ -129,3 +129,13 @@ def test_driver_retries_and_names_the_problem(board, sim):
     assert res.errors == {"board replied 'checksum error'": 2}
     with pytest.raises(QnnError, match="no valid reply after 2 tries.*checksum error"):
         exchange(_Flaky(sim, 5), _request(board, 0), 1, "vector 0")
+
+
+def test_png_input(board, tmp_path):
+    from PIL import Image
+
+    run = board[0]
+    x = run.dataset("test", limit=1).x[0].reshape(28, 28)
+    Image.fromarray((x * 255).round().astype(np.uint8)).save(tmp_path / "digit.png")
+    res, _ = board_run(run, "sim", "icebreaker", file=tmp_path / "digit.png")
+    assert res.vectors == 1 and res.exact == 1
