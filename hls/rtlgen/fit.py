@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hls.rtlgen import depthwise
 from qnn.errors import QnnError
 
 MODEL_FILE = Path(__file__).with_name("resource_model.json")
@@ -58,6 +59,8 @@ def bram_blocks(width: int, depth: int, family: str, force: bool = False) -> flo
 def _memories(st) -> list[tuple[int, int]]:
     """(width, depth) of every memory of a core instance."""
     p = st.params
+    if depthwise.memories(st) is not None:
+        return depthwise.memories(st)
     if st.module == "qnn_mvu":
         sf, nf = p["N_IN"] // p["SIMD"], p["N_OUT"] // p["PE"]
         mems = [(p["PE"] * p["SIMD"] * p["W_BITS"], sf * nf), (p["PE"] * p["ACC_BITS"], nf)]
@@ -89,11 +92,13 @@ def features(st, family: str) -> tuple[dict, float]:
         acc = p["PE"] * p["ACC_BITS"] + m * (1 if xnor else xw + ww)  # accumulators + adder-tree leaves
     elif st.module == "qnn_thresh":
         acc = p["PE"] * p["NT"] * p["T_BITS"]
+    elif depthwise.datapath(st) is not None:
+        mac, acc = depthwise.datapath(st)
     elif st.module in ("qnn_shift", "qnn_maxpool", "qnn_width_conv", "qnn_swu", "qnn_fifo"):
         acc = st.in_width + st.out_width
     rom = bram = 0.0
     for i, (w, d) in enumerate(_memories(st)):
-        forced = st.module == "qnn_mvu" and i == 0 and st.params.get("MEM_STYLE") == 1  # the weight ROM
+        forced = st.module in ("qnn_mvu", "qnn_vvau") and i == 0 and st.params.get("MEM_STYLE") == 1  # the weight ROM
         b = bram_blocks(w, d, family, force=forced)
         bram += b
         if not b:
@@ -182,10 +187,10 @@ def fit_target(graph, device) -> tuple[int, dict, Estimate]:
 
     from hls.rtlgen.folding import choose_folding
     from hls.rtlgen.generate import build_stages
-    from hls.rtlgen.layers import MvuLayer, hardware_layers
+    from hls.rtlgen.layers import DwLayer, MvuLayer, hardware_layers
 
     layers, in_type, _ = hardware_layers(graph)
-    mvus = [ly for ly in layers if isinstance(ly, MvuLayer)]
+    mvus = [ly for ly in layers if isinstance(ly, (MvuLayer, DwLayer))]
     with tempfile.TemporaryDirectory() as tmp:
         def build(t):
             fold = choose_folding(mvus, t)

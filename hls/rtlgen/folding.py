@@ -30,6 +30,8 @@ def divisors(n: int) -> list[int]:
 
 
 def layer_cycles(layer, fold: Fold) -> int:
+    if hasattr(layer, "cycles"):  # a layer whose pace is not its MAC array's (depthwise: the window unit's)
+        return layer.cycles(fold)
     return layer.vectors * (layer.n_out // fold.pe) * (layer.n_in // fold.simd)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hls.rtlgen.depthwise import DwLayer, SumPoolLayer, dw_stages, sumpool_stage
 from hls.rtlgen.design import Design
 from hls.rtlgen.encoding import BIPOLAR, SIGNED, Encoding
 from hls.rtlgen.folding import Folding, choose_folding, folding_to_dict, layer_cycles
@@ -25,7 +26,8 @@ from qnn.ir.graph import IntGraph
 from qnn.util.atomic import atomic_write_text
 
 RTL_DIR = Path(__file__).resolve().parent.parent / "rtl"
-CORES = ["qnn_fifo.v", "qnn_width_conv.v", "qnn_swu.v", "qnn_obuf.v", "qnn_rom.v", "qnn_ram.v", "qnn_mvu.v", "qnn_thresh.v", "qnn_shift.v", "qnn_maxpool.v"]
+CORES = ["qnn_fifo.v", "qnn_width_conv.v", "qnn_swu.v", "qnn_obuf.v", "qnn_rom.v", "qnn_ram.v", "qnn_mvu.v", "qnn_thresh.v", "qnn_shift.v", "qnn_maxpool.v",
+         "qnn_vvau.v", "qnn_sumpool.v"]
 
 
 def core_sources() -> list[Path]:
@@ -78,7 +80,9 @@ def _needs_zero(layers, idx: int) -> bool:
     for ly in layers[idx:]:
         if isinstance(ly, PoolLayer):
             continue
-        return isinstance(ly, MvuLayer) and ly.conv is not None and ly.conv.padded
+        if isinstance(ly, SumPoolLayer):  # sums need the value 0: a bipolar stream travels as 2-bit signed
+            return True
+        return isinstance(ly, (MvuLayer, DwLayer)) and ly.conv is not None and ly.conv.padded
     return False
 
 
@@ -152,6 +156,18 @@ def build_stages(layers, in_type, folding: Folding, mem_dir: Path, in_len: int =
                 "EW": enc.bits, "SIGNED": int(enc.mode == SIGNED)}, pe, pe, enc, enc, layer.name))
             frame = (h // layer.kernel[0]) * (w // layer.kernel[1]) * c
             _probed(stages[-1], frame)
+        elif isinstance(layer, DwLayer):
+            f = folding[layer.name]
+            connect(f.pe, layer.name, fifo_depth=2 if stages else 0)
+            new, enc = dw_stages(layer, f, enc, mem_dir, out_zero)
+            stages += new
+            elems, frame = f.pe, layer.n_out * layer.vectors
+        elif isinstance(layer, SumPoolLayer):
+            pe = elems if elems is not None else layer.ifm[2]
+            connect(pe, layer.name)
+            st, enc = sumpool_stage(layer, pe, enc)
+            stages.append(st)
+            frame = st.frame_elems
         elif isinstance(layer, RequantLayer):
             pe = elems if elems is not None else layer.channels
             connect(pe, layer.name)
@@ -171,7 +187,7 @@ def generate_rtl(graph: IntGraph, out_dir: str | Path, folding: Folding | None =
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     layers, in_type, in_shape = hardware_layers(graph)
-    mvus = [ly for ly in layers if isinstance(ly, MvuLayer)]
+    mvus = [ly for ly in layers if isinstance(ly, (MvuLayer, DwLayer))]
     if not mvus:
         raise UnsupportedOp("the graph has no Dense or Conv2d layer: nothing to fold")
     fold = choose_folding(mvus, target_cycles, folding)
@@ -186,7 +202,7 @@ def generate_rtl(graph: IntGraph, out_dir: str | Path, folding: Folding | None =
         in_elems=stages[0].in_elems, in_enc=stages[0].in_enc.to_dict(), in_len=int(np.prod(in_shape)),
         out_elems=stages[-1].out_elems, out_enc=stages[-1].out_enc.to_dict(), out_len=out_len,
         folding=folding_to_dict(fold),
-        layers=[{"name": m.name, "kind": "conv" if m.conv else "dense", "n_in": m.n_in, "n_out": m.n_out,
+        layers=[{"name": m.name, "kind": getattr(m, "kind", "conv" if m.conv else "dense"), "n_in": m.n_in, "n_out": m.n_out,
                  "vectors": m.vectors, "pe": fold[m.name].pe, "simd": fold[m.name].simd, "macs": m.macs,
                  "cycles": layer_cycles(m, fold[m.name])} for m in mvus],
         stages=[s.describe() for s in stages], graph_summary=header)

@@ -2,7 +2,8 @@
 
 Rules (the streaming architecture of FINN): a ``Dense`` or ``Conv2d`` becomes one matrix-vector unit,
 fused with the ``MultiThreshold``/``Shift`` that follows it; a ``Conv2d`` gets a sliding-window unit in
-front; ``MaxPool`` is a streaming max-pool (kernel = stride); ``Flatten`` is free, since streams are
+front; a ``DepthwiseConv2d`` becomes a vector-vector unit the same way and a ``SumPool`` a sum-pool core
+(``depthwise.py``); ``MaxPool`` is a streaming max-pool (kernel = stride); ``Flatten`` is free, since streams are
 already channels-last; the last layer outputs its accumulator.  A requantizer that follows no
 matrix layer becomes a stand-alone threshold/shift unit.
 """
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hls.rtlgen.depthwise import DwLayer, SumPoolLayer, dw_layer, sumpool_layer
 from qnn.errors import QnnError, UnsupportedOp
 from qnn.ir import nodes as N
 from qnn.ir.graph import IntGraph
@@ -86,7 +88,7 @@ class RequantLayer:
     channels: int
 
 
-Layer = MvuLayer | PoolLayer | RequantLayer
+Layer = MvuLayer | PoolLayer | RequantLayer | DwLayer | SumPoolLayer
 
 
 def _is_requant(n) -> bool:
@@ -140,6 +142,13 @@ def hardware_layers(graph: IntGraph) -> tuple[list[Layer], QType, tuple[int, ...
             h, w, c = shape
             layers.append(PoolLayer(n.name, (h, w, c), tuple(n.kernel)))
             shape = (h // n.kernel[0], w // n.kernel[1], c)
+        elif isinstance(n, N.DepthwiseConv2d):
+            dw, shape = dw_layer(n, shape, rq, ConvGeom)
+            layers.append(dw)
+        elif isinstance(n, N.SumPool):
+            sp, shape = sumpool_layer(n, shape)
+            layers.append(sp)
+            rq = None  # the requantizer after the sums is a layer of its own (it holds the 1/N)
         elif isinstance(n, N.Flatten):
             shape = (int(np.prod(shape)),)
         elif _is_requant(n):
