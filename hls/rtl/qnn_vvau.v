@@ -12,7 +12,7 @@
 // Weights live in a ROM of CF*TF words, each holding PE*SIMD weights: word cf*TF+tf, bits
 // [(s*PE+p)*W_BITS +: W_BITS] = W[cf*PE+p][tf*SIMD+s] (the input word's layout).  Biases live in a ROM of
 // CF words of PE accumulators.  Both are loaded by $readmemh (hex); MEM_STYLE picks block RAM or LUTs
-// for the weights, as in qnn_mvu.
+// for the weights (qnn_rom.v), as in qnn_mvu.
 //
 // Value encodings (IN_MODE / W_MODE): 0 unsigned, 1 signed two's complement, 2 bipolar (one bit,
 // 1 = +1, 0 = -1; multiplied as a 2-bit signed +-1: a depthwise layer has few products, so there is no
@@ -20,7 +20,8 @@
 // bounds; partial sums wrap harmlessly); adder-tree levels grow by one bit per level.
 //
 // Pipeline (no stall anywhere inside, as qnn_mvu): issue (counters, the word is taken) -> input and ROM
-// address register -> weight ROM read -> operand register -> product register -> balanced adder tree with
+// address register -> weight ROM read (qnn_rom.v: read register, then output register = the weights'
+// operand register; the input follows in two registers) -> product register -> balanced adder tree with
 // a register every TREE_STAGE levels -> accumulator -> output buffer (qnn_obuf).  A channel fold's last
 // word is taken only while the output buffer has a slot for its result (a credit), so in_ready depends on
 // registers only, never combinationally on out_ready.  Latency: 6 + ceil(log2(SIMD) / TREE_STAGE) cycles
@@ -141,29 +142,12 @@ module qnn_vvau #(
         else v1 <= issue;
     end
 
-    // ---- stage 1b: weight ROM read (registered: block RAM output), the input follows ----------------
-    wire [PE*SIMD*W_BITS-1:0] w1;
-    generate
-        if (MEM_STYLE == 1) begin : g_wbram
-            (* rom_style = "block", ram_style = "block" *) reg [PE*SIMD*W_BITS-1:0] wrom [0:WDEPTH-1];
-            reg [PE*SIMD*W_BITS-1:0] q;
-            initial if (WEIGHT_FILE != "none") $readmemh(WEIGHT_FILE, wrom);
-            always @(posedge clk) q <= wrom[wa1];
-            assign w1 = q;
-        end else if (MEM_STYLE == 2) begin : g_wlut
-            (* rom_style = "logic", ram_style = "logic" *) reg [PE*SIMD*W_BITS-1:0] wrom [0:WDEPTH-1];
-            reg [PE*SIMD*W_BITS-1:0] q;
-            initial if (WEIGHT_FILE != "none") $readmemh(WEIGHT_FILE, wrom);
-            always @(posedge clk) q <= wrom[wa1];
-            assign w1 = q;
-        end else begin : g_wauto
-            reg [PE*SIMD*W_BITS-1:0] wrom [0:WDEPTH-1];
-            reg [PE*SIMD*W_BITS-1:0] q;
-            initial if (WEIGHT_FILE != "none") $readmemh(WEIGHT_FILE, wrom);
-            always @(posedge clk) q <= wrom[wa1];
-            assign w1 = q;
-        end
-    endgenerate
+    // ---- stage 1b: weight ROM read (qnn_rom: address register, output register; on ECP5 the block RAM's
+    //      own output register), the input follows ----------------------------------------------------
+    wire [PE*SIMD*W_BITS-1:0] w2;  // ROM[wa1], aligned with stage 2
+    qnn_rom #(.WIDTH(PE*SIMD*W_BITS), .DEPTH(WDEPTH), .STYLE(MEM_STYLE), .INIT_FILE(WEIGHT_FILE)) u_wrom (
+        .clk(clk), .addr(wa1), .data(w2)
+    );
 
     reg [PE*SIMD*IN_BITS-1:0] x1b;
     reg v1b, first1b, last1b;
@@ -180,12 +164,10 @@ module qnn_vvau #(
     end
 
     // ---- stage 2: operand register ------------------------------------------------------------------
-    reg [PE*SIMD*W_BITS-1:0] w2;
     reg [PE*SIMD*IN_BITS-1:0] x2;
     reg v2, first2, last2;
     reg [CFW-1:0] cf2;
     always @(posedge clk) begin
-        w2 <= w1;
         x2 <= x1b;
         first2 <= first1b;
         last2 <= last1b;
