@@ -142,3 +142,24 @@ def test_plan_depthwise_step_exact_on_both_sides_of_the_bound(wmax, kind):
     x = rng.random((70, c, 7, 6), dtype=np.float32)
     x[:3] = 1.0  # the largest input everywhere: the accumulators at their bounds
     assert np.array_equal(plan.predict(x), run_integer(graph, quantize_input(graph, x)))
+
+
+@pytest.mark.slow
+def test_cli_dscnn_on_kws_golden_equals_brevitas_on_every_test_clip(tmp_path, capsys):
+    """`qnn train --model kws-dscnn --dataset kws` then `qnn export`: golden == Brevitas on the whole test split
+    ($QNN_DATA's real clips when present, else the embedded synthetic keywords)."""
+    from qnn.cli import main
+    from qnn.data import load_dataset
+    from qnn.run import Run
+    from qnn.train import load_model
+
+    run = tmp_path / "ds"
+    assert main(["train", str(run), "--model", "kws-dscnn", "--dataset", "kws", "--channels", "16,16,16", "-w", "4",
+                 "-a", "4", "--epochs", "1", "--threads", "1", "--quiet"]) == 0
+    assert main(["export", str(run)]) == 0
+    capsys.readouterr()
+    r = Run(run)
+    test = load_dataset("kws", "test", r.config["dataset"]["data_dir"])
+    ref = predict_logits(load_model(r), test.x)
+    _, logits = predict(r.graph(), test.x)
+    assert len(test) >= 300 and np.array_equal(logits, ref)

@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
     def flow_cmd(
         run_dir: Path = typer.Argument(..., help=RUN_ARG_HELP),
         dataset: str = typer.Option("mnist", help="mnist | kws"),
-        model: str = typer.Option("tfc", help="tfc | sfc | lfc | mlp | cnn | kws-mlp | kws-cnn"),
+        model: str = typer.Option("tfc", help="tfc | sfc | lfc | mlp | cnn | kws-mlp | kws-cnn | kws-dscnn"),
         weight_bits: int = typer.Option(2, "-w", "--weight-bits", help="1..8 (32: float model, no hardware)"),
         act_bits: int = typer.Option(2, "-a", "--act-bits", help="1..8 (32: float model)"),
         hidden: str = typer.Option(None, help="dense layer widths, e.g. 64,64 (overrides the preset)"),

@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
     def train_cmd(
         run_dir: Path = typer.Argument(..., help=RUN_ARG_HELP),
         dataset: str = typer.Option("mnist", help="mnist | kws"),
-        model: str = typer.Option("tfc", help="tfc | sfc | lfc | mlp | cnn | kws-mlp | kws-cnn | logreg | perceptron"),
+        model: str = typer.Option("tfc", help="tfc | sfc | lfc | mlp | cnn | kws-mlp | kws-cnn | kws-dscnn | logreg | perceptron"),
         activation: str = typer.Option("relu", help="relu | sigmoid | tanh | hardtanh | leaky-relu | elu | gelu | silu "
                                        "(at 1 bit: the bipolar sign)"),
         weight_bits: int = typer.Option(4, "-w", "--weight-bits", help="1..8, or 32 for a float model"),
