@@ -39,8 +39,10 @@ def register(app: typer.Typer) -> None:
         rows = []
         for n in g.nodes:
             types = ""
-            if isinstance(n, (N.Dense, N.Conv2d)):
+            if isinstance(n, (N.Dense, N.Conv2d, N.DepthwiseConv2d)):
                 types = f"{n.in_type} x {n.weight_type} -> {n.acc_type}"
+            elif isinstance(n, N.SumPool):
+                types = f"{n.in_type} -> {n.out_type}"
             elif isinstance(n, (N.MultiThreshold, N.Shift)):
                 types = f"{n.in_type} -> {n.out_type}"
             elif isinstance(n, N.Quantize):

@@ -1,6 +1,6 @@
 """Bit operations (BOPs): the hardware-independent cost of one inference.
 
-BOPs = sum over the matrix layers (Dense, Conv2d) of MACs x weight bits x input-activation bits (Baskin et
+BOPs = sum over the matrix layers (Dense, Conv2d, DepthwiseConv2d) of MACs x weight bits x input-activation bits (Baskin et
 al., "UNIQ"; the measure FINN and Brevitas papers plot accuracy against). Both widths come from the integer
 IR, so the first layer counts the input quantizer's bits and a bipolar 1-bit layer counts 1 x 1.
 
@@ -26,7 +26,7 @@ def layer_costs(graph: IntGraph) -> list[dict]:
     for node, out in zip(graph.body, outs):
         if isinstance(node, N.Dense):
             macs = int(node.weight.size)
-        elif isinstance(node, N.Conv2d):
+        elif isinstance(node, (N.Conv2d, N.DepthwiseConv2d)):  # depthwise weight: [C, KH, KW]
             macs = int(np.prod(out.shape[1:3])) * int(node.weight.size)  # output pixels x (Cout*KH*KW*Cin)
         else:
             continue
