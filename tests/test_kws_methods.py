@@ -122,3 +122,28 @@ def test_load_kws_cv_folds_split_by_speaker(tmp_path):
     assert len(train) > 2 * len(test)
     with pytest.raises(QnnError):
         load_kws(tmp_path, "train", cv_folds=4, cv_fold=4)
+
+
+def test_training_with_every_method_and_a_distilled_student(tmp_path):
+    from qnn.data.base import Dataset
+    from qnn.models import spec_from_preset
+    from qnn.run import Run
+    from qnn.train import train
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 96)
+    x = (rng.random((96, 1, 8, 5)) * 0.3 + 0.2 * y[:, None, None, None]).astype(np.float32)
+    ds = Dataset("kws", "train", x, y, ("a", "b", "c"), "toy")
+    spec = lambda w: spec_from_preset("kws-mlp", in_shape=(1, 8, 5), num_classes=3, weight_bits=w,  # noqa: E731
+                                      act_bits=w, hidden=(8,))
+    teacher = Run(tmp_path / "teacher")
+    teacher.write_config({})
+    train(teacher, spec(32), TrainConfig(epochs=2, batch_size=32, val_fraction=0), ds, quiet=True)
+    cfg = TrainConfig(epochs=2, batch_size=32, val_fraction=0, spec_time_masks=1, spec_freq_masks=1, mixup=0.2,
+                      label_smoothing=0.1, distill=str(teacher.path))
+    _, hist = train(Run(tmp_path / "student"), spec(4), cfg, ds, quiet=True)
+    assert len(hist) == 2 and np.isfinite(hist[-1]["train_loss"])
+    _, again = train(Run(tmp_path / "student2"), spec(4), cfg, ds, quiet=True)
+    assert again[-1]["train_loss"] == hist[-1]["train_loss"]  # deterministic with every method on
+    with pytest.raises(QnnError, match="no checkpoint"):
+        train(Run(tmp_path / "s3"), spec(4), TrainConfig(epochs=1, distill=str(tmp_path / "none")), ds, quiet=True)
