@@ -12,7 +12,7 @@
 // when its window moves down (and all rows of the image at the end of a frame, so the next image's rows
 // can arrive while the last windows are read).  The reader issues a word only when every row that the
 // current output row needs is complete.  Pipelined without stalls: issue -> window coordinates ->
-// slot and column -> address -> RAM read -> output buffer (qnn_obuf: a word is issued only with a
+// slot and column -> address -> RAM read -> RAM output register -> output buffer (qnn_obuf: a word is issued only with a
 // credit, so in_ready never depends on out_ready).  The write address is a running counter; after a
 // window row ends the reader waits one cycle (row bookkeeping is registered), and the writer may reuse
 // released rows only once the reads in flight are done.
@@ -96,8 +96,6 @@ module qnn_swu #(
     localparam integer DEPTH_L = DEPTH - 1;
     localparam [AW-1:0] WA_LAST = DEPTH_L[AW-1:0];
 
-    reg [SIMD*EW-1:0] mem [0:DEPTH-1];
-
     // ---- bookkeeping shared by writer and reader ------------------------------------------------
     reg signed [N-1:0] occupied;  // row slots claimed by the writer and not yet released to it
     reg signed [N-1:0] complete;  // rows fully written and not yet released by the reader
@@ -109,10 +107,6 @@ module qnn_swu #(
     wire row_end = (wx == W - ONE) && (wcf == CF1);
     assign in_ready = !row_start || (occupied < R);
     wire write = in_valid && in_ready;
-
-    always @(posedge clk) begin
-        if (write) mem[wa] <= in_data;
-    end
 
     // ---- reader -----------------------------------------------------------------------------------
     reg signed [N-1:0] oy, ox, kh, kw, cf;
@@ -156,13 +150,12 @@ module qnn_swu #(
     end
 
     // read pipeline: A coordinates, B slot + column, C address, D RAM read, then the output buffer
-    reg va, vb, vc, vd;
+    reg va, vb, vc, vd, ve;
     reg signed [N-1:0] a_iy, a_ix, a_slot, a_cf;
-    reg b_pad, c_pad, d_pad;
+    reg b_pad, c_pad, d_pad, e_pad;
     reg [SLW-1:0] b_slot;
     reg [CLW-1:0] b_col;
     reg [AW-1:0] c_addr;
-    reg [SIMD*EW-1:0] d_data;
     wire signed [N-1:0] a_wrap = a_slot - R;
     // Waiver: only the low bits of a slot, a column and an address sum are needed (addresses < DEPTH).
     /* verilator lint_off UNUSEDSIGNAL */
@@ -181,16 +174,22 @@ module qnn_swu #(
         c_pad <= b_pad;
         c_addr <= c_sum[AW-1:0];
         d_pad <= c_pad;
-        d_data <= mem[c_addr];
+        e_pad <= d_pad;
     end
     always @(posedge clk) begin
-        if (rst) {va, vb, vc, vd} <= 4'b0;
-        else {va, vb, vc, vd} <= {issue, va, vb, vc};
+        if (rst) {va, vb, vc, vd, ve} <= 5'b0;
+        else {va, vb, vc, vd, ve} <= {issue, va, vb, vc, vd};
     end
 
-    qnn_obuf #(.WIDTH(SIMD*EW), .CAP(9)) u_out (
+    // the line buffer: a two-register read (qnn_ram.v; on ECP5 block RAM with its output register)
+    wire [SIMD*EW-1:0] e_data;
+    qnn_ram #(.WIDTH(SIMD*EW), .DEPTH(DEPTH)) u_mem (
+        .clk(clk), .we(write), .waddr(wa), .wdata(in_data), .raddr(c_addr), .rdata(e_data)
+    );
+
+    qnn_obuf #(.WIDTH(SIMD*EW), .CAP(10)) u_out (
         .clk(clk), .rst(rst), .reserve(issue), .credit(credit),
-        .push(vd), .push_data(d_pad ? {SIMD*EW{1'b0}} : d_data),
+        .push(ve), .push_data(e_pad ? {SIMD*EW{1'b0}} : e_data),
         .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data)
     );
 
