@@ -97,32 +97,40 @@ def design_run(design: str) -> Path:
     return dst
 
 
-def _sim(run: Path, simulator: str, n: int) -> dict:
+def _sim(run: Path, simulator: str, n: int, reuse: bool = False) -> dict:
     cmd = ["sim", str(run), "--simulator", simulator, "--vectors", str(n)]
-    rc = qnn(cmd)
-    r = json.loads((run / "sim" / simulator / "result.json").read_text())
+    res_p = run / "sim" / simulator / "result.json"
+    have = json.loads(res_p.read_text()) if reuse and res_p.is_file() else {}
+    rc = 0 if have.get("vectors", 0) >= n else qnn(cmd)
+    r = json.loads(res_p.read_text())
     keep = ("vectors", "exact", "throughput_exact", "latency_cycles", "cycles_per_inference", "ideal_cycles",
             "efficiency", "gap", "backpressure")
     return {"command": "qnn " + " ".join(cmd), "rc": rc, **{k: r.get(k) for k in keep}}
 
 
-def after(design: str, vectors: int) -> dict:
-    """The current generator and cores: rtl, Verilator + Icarus bit-exactness, synthesis."""
+def after(design: str, vectors: int, reuse: bool = False) -> dict:
+    """The current generator and cores: rtl, Verilator + Icarus bit-exactness, synthesis.
+
+    reuse: keep the run's generated RTL, synthesis report and simulation results where they exist (made by
+    these same commands on this tree, e.g. a place and route that ran on its own), instead of redoing them."""
     model, tc, family, device, freq = DESIGNS[design]
     run = design_run(design)
     cmd = ["rtl", str(run)] + (["--target-cycles", str(tc)] if tc else [])
-    assert qnn(cmd) == 0
+    if not (reuse and (run / "rtl" / "design.json").is_file()):
+        assert qnn(cmd) == 0
     d = json.loads((run / "rtl" / "design.json").read_text())
     res = {"rtl_command": "qnn " + " ".join(cmd), "folding": d["folding"], "ideal_cycles": d["ideal_cycles"],
            "design": d["layers"]}
     scmd = ["synth", str(run), "--target", family, "--device", device, "--freq", str(freq)]
-    rc = qnn(scmd)
-    rep = json.loads((run / "synth" / family / f"synth_{family}.json").read_text())
+    rep_p = run / "synth" / family / f"synth_{family}.json"
+    old = json.loads(rep_p.read_text()) if reuse and rep_p.is_file() else {}
+    rc = 0 if old.get("device") == device and old.get("fmax_mhz") else qnn(scmd)
+    rep = json.loads(rep_p.read_text())
     rep.pop("cell_types", None)
     res["synth"] = {"command": "qnn " + " ".join(scmd), "rc": rc, **rep}
-    res["verilator"] = _sim(run, "verilator", vectors)
+    res["verilator"] = _sim(run, "verilator", vectors, reuse)
     # Icarus runs ~200 cycles/s on these designs under load: 100 vectors of an MLP, 10 of the CNN (14,112 cycles each)
-    res["icarus"] = _sim(run, "icarus", 10 if model.startswith("cnn") else max(10, vectors // 10))
+    res["icarus"] = _sim(run, "icarus", 10 if model.startswith("cnn") else max(10, vectors // 10), reuse)
     if res["synth"].get("fmax_mhz"):  # latency in microseconds from the simulated latency
         lat = res["verilator"].get("latency_cycles")
         res["synth"]["latency_cycles"] = lat
@@ -307,6 +315,7 @@ def main() -> None:
     ap.add_argument("--calib-existing", action="store_true", help="calib: refit on the points at hand, no Yosys runs")
     ap.add_argument("--publish", action="store_true", help="write the tables into docs/benchmarks.md")
     ap.add_argument("--redo", action="store_true", help="recompute finished entries")
+    ap.add_argument("--reuse", action="store_true", help="after: keep a run's RTL/synthesis/simulation results")
     args = ap.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     res_path = RESULTS / "hw.json"
@@ -349,7 +358,7 @@ def main() -> None:
             save()
         if "after" in phases and (args.redo or "after" not in entry):
             print(f"== {name}: after, {family} {device}", flush=True)
-            entry["after"] = after(name, args.vectors)
+            entry["after"] = after(name, args.vectors, args.reuse)
             touched.add(("designs", name, "after"))
             save()
     if "calib" in phases:
@@ -383,6 +392,10 @@ FINN_TFC_W1A1 = 837_019  # finn-examples TFC-w1a1, Pynq-Z1 (Zynq-7020) at 100 MH
 GOALS = {"tfc-w2a2-784": 150, "cnn-w4a4": 125, "mlp-w2a2-1568": 50, "mlp-w2a2-1568-ibuf": 50}
 
 
+# version labels: after_1 = the first pipelined cores (2026-12-01 session, kept in hw.json), after = this tree
+LABELS = {"after_1": "after, first pipelined cores (2026-12-01)", "after": "after (this tree)"}
+
+
 def _f(v, fmt="{:,.0f}"):
     return "n/a" if v is None else fmt.format(v)
 
@@ -407,7 +420,7 @@ def _row(name: str, e: dict, label: str) -> str | None:
                                                              else "Icarus not run")
     lat = _f(syn.get("latency_us"), "{:.2f}")
     mpk = _f(syn.get("macs_per_cycle_per_klut"), "{:.1f}")
-    return (f"| {name} | {label} | {fold_s} | {e['family']} {e['device']} | {syn.get('lut')} | {syn.get('ff')} | "
+    return (f"| {name} | {LABELS.get(label, label)} | {fold_s} | {e['family']} {e['device']} | {syn.get('lut')} | {syn.get('ff')} | "
             f"{syn.get('bram', 0):g} | {syn.get('dsp')} | {_f(fmax, '{:.1f}')} | {cyc} | {_f(ips)} | {lat} | {mpk} | "
             f"{path} | {exact} |")
 
@@ -426,7 +439,7 @@ def markdown(o: dict) -> str:
             b = ISSUE_BEFORE[name]
             L.append(f"| {name} | before (issue 14's figures) | | {e['family']} {e['device']} | {b.get('lut', 'n/a')} | "
                      f"{b.get('ff', 'n/a')} | {b.get('bram', 'n/a')} | 0 | {b['fmax']} | | | | | | |")
-        for label in ("before", "after"):
+        for label in ("before", "after_1", "after"):
             row = _row(name, e, label)
             if row:
                 L.append(row)
