@@ -136,3 +136,19 @@ endmodule
     # the same sources for iCE40: two fabric registers follow the memory (no define)
     ice = synthesize_sources([rtl / "qnn_rom.v", rtl / "qnn_ram.v", top], "t", "ice40", tmp_path / "i")
     assert ice["ff"] >= 32 + 36
+
+
+@needs_yosys
+def test_ecp5_outreg_memory_that_cannot_map_is_an_error(tmp_path):
+    """A memory marked qnn_outreg that no DP16KD can hold (asynchronous read) stops synthesis."""
+    from qnn.errors import QnnError
+
+    src = tmp_path / "bad.v"
+    src.write_text("""module bad (input clk, input [7:0] a, input we, input [7:0] d, output [7:0] q);
+    (* ram_style = "qnn_outreg" *) reg [7:0] m [0:255];
+    always @(posedge clk) if (we) m[a] <= d;
+    assign q = m[a];
+endmodule
+""")
+    with pytest.raises(QnnError, match="no valid mapping"):
+        synthesize_sources([src], "bad", "ecp5", tmp_path / "s")
