@@ -4,6 +4,7 @@ from the hash test split.
 
     QNN_DATA=../shared/data .venv/bin/python bench/bench_kws.py train cnn-float-full:0-4 cnn-w4a4-full:0
     .venv/bin/python bench/bench_kws.py golden cnn-w4a4-full     # export fold 0, golden == Brevitas on its clips
+    .venv/bin/python bench/bench_kws.py spot cnn-w4a4-full       # qnn spot on the 10-minute test recording
     .venv/bin/python bench/bench_kws.py report                   # bench/results/kws_cv.* and kws_ablation.*
 
 A job is CONFIG:FOLDS (``0``, ``0-4``, ``1,3``); configuration names are FAMILY-BITS-WHAT (``bench/kws_configs.py``):
@@ -102,6 +103,49 @@ def golden_job(name: str, fold: int = 0) -> dict:
     return row
 
 
+STREAM = RUNS / "streams" / "test10.wav"
+
+
+def spot_job(name: str, fold: int = 0, data: str | None = None) -> dict:
+    """`qnn spot` of a fold run on the 10-minute test recording (generated once, seed 0); bench/results/kws_spot.*"""
+    from qnn.run import Run
+    from qnn.spot.api import spot, write_stream
+    from qnn.train_cv import fold_dir
+    from qnn.util.atomic import atomic_write_text
+
+    if not STREAM.is_file():
+        write_stream(STREAM, data, 10.0, 0)
+    run = Run(fold_dir(RUNS / name, fold))
+    if not (run.ir_dir / "graph.json").is_file():
+        golden_job(name, fold)
+    t0 = time.time()
+    res = spot(run, STREAM, data_dir=data)
+    s = res["score"]
+    row = {"config": name, "fold": fold, "threshold": res["threshold"], "calibration": res["calibration"],
+           "keywords": s["keywords"], "hits": s["hits"], "miss_rate": s["miss_rate"],
+           "false_alarms": s["false_alarms"], "false_alarms_per_hour": s["false_alarms_per_hour"],
+           "miss_rate_per_snr": {k: v["miss_rate"] for k, v in s["miss_rate_per_snr"].items()},
+           "seconds": round(time.time() - t0, 1), "det_png": res.get("det_png"),
+           "command": f"qnn spot {run.path.relative_to(ROOT)} {STREAM.relative_to(ROOT)}"}
+    f = RESULTS / "kws_spot.json"
+    rows = json.loads(f.read_text())["rows"] if f.is_file() else {}
+    rows[name] = row
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(f, json.dumps({"stream": str(STREAM.relative_to(ROOT)), "rows": rows}, indent=2))
+    snrs = list(row["miss_rate_per_snr"])
+    lines = [f"`qnn spot` on {STREAM.relative_to(ROOT)} (10 min, {s['keywords']} keywords of held-out speakers), "
+             "threshold calibrated for 1 false alarm/hour on 10 min of held-out keyword-free audio", "",
+             "| model (fold 0) | threshold | miss rate | " + " | ".join(f"miss @ {k} dB" for k in snrs)
+             + " | false alarms | per hour |", "|---" * (5 + len(snrs)) + "|"]
+    for r in rows.values():
+        lines.append(f"| {r['config']} | {r['threshold']:g} | {r['miss_rate']:.1%} | "
+                     + " | ".join(f"{r['miss_rate_per_snr'].get(k, float('nan')):.1%}" for k in snrs)
+                     + f" | {r['false_alarms']} | {r['false_alarms_per_hour']:.1f} |")
+    atomic_write_text(RESULTS / "kws_spot.md", "\n".join(lines) + "\n")
+    print(json.dumps(row), flush=True)
+    return row
+
+
 def collect() -> dict:
     out = {}
     for d in sorted(RUNS.glob("*/folds")):
@@ -139,10 +183,10 @@ def report() -> None:
                      + " ".join(f"{f['accuracy']:.1%}" for f in s["folds"])
                      + f" | {sum(ts) / len(ts) / 60:.1f} / {max(ts) / 60:.1f} min |")
     atomic_write_text(RESULTS / "kws_cv.md", "\n".join(lines) + "\n")
-    ref = abl.get("cnn-w4a4-full", {}).get("accuracy")
+    ref = abl.get("cnn-w4a4-baseline", {}).get("accuracy")
     atomic_write_text(RESULTS / "kws_ablation.json", json.dumps({**meta, "fold": 0, "rows": abl}, indent=2))
     lines = [f"Single split: speaker fold 0 of {K} held out ({next(iter(abl.values()))['n'] if abl else 0} clips)",
-             "", "| config | accuracy | vs cnn-w4a4-full | train samples | train time |", "|---|---|---|---|---|"]
+             "", "| config | accuracy | vs cnn-w4a4-baseline | train samples | train time |", "|---|---|---|---|---|"]
     for n, r in sorted(abl.items()):
         d = f"{(r['accuracy'] - ref) * 100:+.1f} pt" if ref is not None else "-"
         lines.append(f"| {n} | {r['accuracy']:.2%} | {d} | {r['train_samples']} | {r['train_seconds'] / 60:.1f} min |")
@@ -153,7 +197,7 @@ def report() -> None:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("cmd", choices=["train", "golden", "report"])
+    ap.add_argument("cmd", choices=["train", "golden", "spot", "report"])
     ap.add_argument("jobs", nargs="*", help="CONFIG:FOLDS (train) or CONFIG (golden)")
     ap.add_argument("--data", default=os.environ.get("QNN_DATA", str(ROOT.parent / "shared" / "data")))
     args = ap.parse_args(argv)
@@ -170,6 +214,8 @@ def main(argv=None) -> None:
             s = train_job(name, parse_folds(folds or "0-4"), args.data)
             print(f"== {name}: {s['mean']:.4f} +- {s['std']:.4f} over {s['k']} fold(s) ({time.time() - t0:.0f} s)",
                   flush=True)
+        elif args.cmd == "spot":
+            spot_job(name, int(folds or 0), args.data)
         else:
             golden_job(name, int(folds or 0))
 
