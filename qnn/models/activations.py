@@ -38,13 +38,15 @@ def act_layer(bits: int, name: str = "relu") -> nn.Module:
     """The quantized activation of a hidden layer: a module returning a Brevitas ``QuantTensor``."""
     import brevitas.nn as bnn
     from brevitas.core.scaling import ScalingImplType
-    from brevitas.quant import Int8ActPerTensorFixedPoint, SignedBinaryActPerTensorConst, Uint8ActPerTensorFixedPoint
+    from brevitas.quant import SignedBinaryActPerTensorConst
+
+    from qnn.models.quantizers import Pow2IntAct, Pow2UintAct  # power-of-two scales, even when clamped
 
     if bits == 1:
         return bnn.QuantIdentity(act_quant=SignedBinaryActPerTensorConst, return_quant_tensor=True)
     if name == "relu":
-        return bnn.QuantReLU(act_quant=Uint8ActPerTensorFixedPoint, bit_width=bits, return_quant_tensor=True)
-    quant = Int8ActPerTensorFixedPoint if is_signed(name) else Uint8ActPerTensorFixedPoint
+        return bnn.QuantReLU(act_quant=Pow2UintAct, bit_width=bits, return_quant_tensor=True)
+    quant = Pow2IntAct if is_signed(name) else Pow2UintAct
     kw: dict = {}
     if name in MIN_SCALE:
         # a learned power-of-two scale that never drops below MIN_SCALE (Brevitas clamps the max value

@@ -50,11 +50,9 @@ def _pool_quant(spec: ModelSpec) -> nn.Module:
         return nn.Identity()
     if spec.act_bits == 1:
         return act_layer(1)
-    from brevitas.quant import Int8ActPerTensorFixedPoint, Uint8ActPerTensorFixedPoint
-
     from qnn.models.activations import is_signed
 
-    quant = Int8ActPerTensorFixedPoint if is_signed(spec.activation) else Uint8ActPerTensorFixedPoint
+    quant = Q.Pow2IntAct if is_signed(spec.activation) else Q.Pow2UintAct
     return bnn.QuantIdentity(act_quant=quant, bit_width=spec.act_bits, return_quant_tensor=True)
 
 

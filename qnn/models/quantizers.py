@@ -14,6 +14,7 @@ import brevitas.nn as bnn
 import torch
 from brevitas.core.scaling import ScalingImplType
 from brevitas.quant import (
+    Int8ActPerTensorFixedPoint,
     Int8WeightPerTensorFixedPoint,
     Int32Bias,
     SignedBinaryActPerTensorConst,
@@ -22,6 +23,22 @@ from brevitas.quant import (
 )
 
 FLOAT_BITS = 32  # "bits 32" means a float baseline without quantization
+# Brevitas clamps a scale to scaling_min_val *after* rounding it to a power of two; its default 1e-10 is not one,
+# so a quantizer whose statistics are all zero (a dead activation, all-zero weights) got scale 1e-10 and the float
+# forward stopped being exact (found by the property suite). A power-of-two floor keeps every scale a power of two.
+MIN_SCALE = 2.0**-32
+
+
+class Pow2Weight(Int8WeightPerTensorFixedPoint):
+    scaling_min_val = MIN_SCALE
+
+
+class Pow2UintAct(Uint8ActPerTensorFixedPoint):
+    scaling_min_val = MIN_SCALE
+
+
+class Pow2IntAct(Int8ActPerTensorFixedPoint):
+    scaling_min_val = MIN_SCALE
 
 
 class BipolarWeight(SignedBinaryWeightPerTensorConst):
@@ -33,7 +50,7 @@ class BipolarWeight(SignedBinaryWeightPerTensorConst):
 def weight_kwargs(bits: int) -> dict:
     if bits == 1:
         return {"weight_quant": BipolarWeight}
-    return {"weight_quant": Int8WeightPerTensorFixedPoint, "weight_bit_width": bits}
+    return {"weight_quant": Pow2Weight, "weight_bit_width": bits}
 
 
 def bias_kwargs() -> dict:
@@ -43,7 +60,7 @@ def bias_kwargs() -> dict:
 def act(bits: int) -> bnn.QuantIdentity | bnn.QuantReLU:
     if bits == 1:
         return bnn.QuantIdentity(act_quant=SignedBinaryActPerTensorConst, return_quant_tensor=True)
-    return bnn.QuantReLU(act_quant=Uint8ActPerTensorFixedPoint, bit_width=bits, return_quant_tensor=True)
+    return bnn.QuantReLU(act_quant=Pow2UintAct, bit_width=bits, return_quant_tensor=True)
 
 
 class BipolarInput(torch.nn.Module):

@@ -22,6 +22,12 @@ REGRESSIONS = {
     # decreasing map): it was refused as "node Conv_0_deq (Dequant) is still float"; now the message says why
     "pool_before_negative_bn": NetConfig(in_shape=(2, 6, 6), convs=(Conv(3, 3, 1, 1, (2, 2), "before_bn"),),
                                          hidden=(5,), input_bits=2, weight_bits=2, act_bits=2),
+    # a quantizer whose calibration batch is all zeros (here: a dead ReLU before the global average pool) got Brevitas'
+    # scaling_min_val 1e-10 as its scale, clamped after the power-of-two rounding: not a power of two, so the float
+    # forward and golden differed by float32 rounding (raw IR vs Brevitas). Now the floor is 2**-32 (quantizers.py)
+    "dead_act_scale_floor_dscnn": NetConfig(
+        in_shape=(2, 4, 4), convs=(Conv(1, 1, 2, 0), Conv(1, 2, 1, 0, depthwise=True), Conv(1, 1, 1, 0)), hidden=(3,),
+        classes=2, input_bits=1, weight_bits=8, act_bits=3, bias=False, trained=True, seed=7971, avg_pool="global"),
 }
 
 
