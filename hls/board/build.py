@@ -18,7 +18,6 @@ from hls.board.boards import Board, board_named
 from hls.board.pll import baud_divisor, choose_clock
 from hls.board.top import BOARD_RTL, SHELL_SOURCES, TOP, constraints, design_id, geometry, write_board_top
 from hls.rtlgen import generate_rtl
-from hls.rtlgen.design import load_design
 from hls.rtlgen.fit import fit_target
 from hls.synth.devices import device_named
 from qnn.errors import QnnError
@@ -56,13 +55,20 @@ def _write_top(out: Path, board: Board, geo, pll, baud: int, ident: int) -> dict
 
 
 def build_board(run: Run, name: str, freq_mhz: float | None = None, baud: int = 115200, pnr: bool = True,
-                timeout: int = 3600, log=lambda msg: None) -> dict:
-    """Build RUN/board/<name>/ (see the module docstring); returns what board.json records."""
+                timeout: int = 3600, log=lambda msg: None, target_cycles: int | None = None) -> dict:
+    """Build RUN/board/<name>/ (see the module docstring); returns what board.json records.
+
+    ``target_cycles`` folds for that many cycles per inference instead of the fastest folding that fits
+    (the UART needs milliseconds per vector: a slower, smaller folding costs no throughput and routes faster)."""
     board = board_named(name)
     dev = device_named(board.device)
     graph = run.graph()
-    target, _, est = fit_target(graph, dev)
-    log(f"fit {dev.name}: {target} cycles/inference, estimated ~{est.lut:.0f} LUTs, {est.bram:g} block RAMs")
+    if target_cycles:
+        target, est = target_cycles, None
+        log(f"folding for {target} cycles/inference (--target-cycles)")
+    else:
+        target, _, est = fit_target(graph, dev)
+        log(f"fit {dev.name}: {target} cycles/inference, estimated ~{est.lut:.0f} LUTs, {est.bram:g} block RAMs")
     with run.step(f"board/{board.name}") as out:
         design = generate_rtl(graph, out / "rtl", None, target)
         for s in SHELL_SOURCES:
@@ -73,7 +79,8 @@ def build_board(run: Run, name: str, freq_mhz: float | None = None, baud: int = 
         info = {"board": board.name, "device": dev.name, "family": board.family, "top": TOP,
                 "sources": [*design.sources, *SHELL_SOURCES, "board_top.v"], "geometry": geo.to_dict(),
                 "design_id": f"{ident:08x}", "target_cycles": target, "ideal_cycles": design.ideal_cycles,
-                "folding": design.folding, "estimate": {"lut": round(est.lut), "ff": round(est.ff), "bram": est.bram},
+                "folding": design.folding,
+                "estimate": {"lut": round(est.lut), "ff": round(est.ff), "bram": est.bram} if est else None,
                 "attempts": [], "program": None, "bitstream": None}
         info.update(_write_top(out, board, geo, pll, baud, ident))
         if pnr:
@@ -120,6 +127,3 @@ def board_dir_hint(tmp: Path, board: Board) -> str:
     """The final folder of a build being written in ``tmp`` (RUN/board/<name>)."""
     return str(tmp.parent / board.name)
 
-
-def rebuild_design(info: dict):
-    return load_design(Path(info["dir"]) / "rtl")

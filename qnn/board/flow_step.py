@@ -5,11 +5,12 @@ from qnn.errors import CheckFailed
 from qnn.run import Run
 
 
-def board_step(run: Run, board: str, freq: float | None, vectors: int, data_dir, timeout: int) -> dict:
+def board_step(run: Run, board: str, freq: float | None, vectors: int, data_dir, timeout: int,
+               target_cycles: int | None = None) -> dict:
     from hls.board.build import build_board
     from qnn.board.session import board_run
 
-    info = build_board(run, board, freq, timeout=timeout)
+    info = build_board(run, board, freq, timeout=timeout, target_cycles=target_cycles)
     out = {"board": board, "clock_mhz": info["clock_mhz"], "fmax_mhz": info.get("fmax_mhz"),
            "bitstream": info.get("bitstream"), "bitstream_bytes": info.get("bitstream_bytes"),
            "resources": info.get("resources"), "program": info.get("program")}

@@ -43,6 +43,7 @@ def register(app: typer.Typer) -> None:
         baud: int = typer.Option(115200, "--baud", help="UART baud rate (e.g. 115200, 3000000)."),
         pnr: bool = typer.Option(True, "--pnr/--no-pnr", help="Synthesize, place, route and pack (else: sources only)."),
         timeout: int = typer.Option(3600, "--timeout", help="Seconds allowed per Yosys / nextpnr run."),
+        target_cycles: int = typer.Option(None, "--target-cycles", help="Fold for this many cycles per inference instead of the fastest folding that fits (the UART needs milliseconds per vector anyway)."),
     ) -> None:
         """Fold to fit the board, synthesize, place and route at the PLL clock, write the bitstream and the
         PCF / LPF into RUN/board/<board>/."""
@@ -51,7 +52,7 @@ def register(app: typer.Typer) -> None:
 
         with console.status("board build ...") as status:
             info = build_board(Run(run).require(), board, freq, baud, pnr, timeout,
-                               log=lambda m: (console.log(m), status.update(m)))
+                               log=lambda m: (console.log(m), status.update(m)), target_cycles=target_cycles)
         print_build(info)
 
     @app.command("board-run")

@@ -168,6 +168,6 @@ STEP_FIELDS: dict[Step, tuple[str, ...]] = {
     Step.rtl: ("folding", "target_cycles"),
     Step.sim: ("simulator", "sim_vectors", "sim_throughput_vectors", "data_dir"),
     Step.synth: ("synth_target", "synth_device", "pnr"),
-    Step.board: ("board", "board_freq", "sim_vectors", "data_dir"),
+    Step.board: ("board", "board_freq", "target_cycles", "sim_vectors", "data_dir"),
     Step.report: (),
 }

@@ -284,7 +284,8 @@ def step_board(run: Run, cfg: FlowConfig) -> dict:
     """Bitstream for a board (qnn.board), then the simulated board bit-exact against golden."""
     from qnn.board.flow_step import board_step
 
-    return board_step(run, cfg.board, cfg.board_freq, cfg.sim_vectors, cfg.data_dir, cfg.synth_timeout)
+    return board_step(run, cfg.board, cfg.board_freq, cfg.sim_vectors, cfg.data_dir, cfg.synth_timeout,
+                      cfg.target_cycles)
 
 
 # --- report --------------------------------------------------------------------------------------
