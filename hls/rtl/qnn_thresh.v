@@ -6,9 +6,9 @@
 // NF words: bits [(p*NT+i)*T_BITS +: T_BITS] hold threshold i (ascending) of channel nf*PE+p, signed.
 // The level is encoded as OUT_BITS bits of count*OUT_SCALE + OUT_OFFSET: UINTn -> (1, 0), INTn ->
 // (1, min), bipolar as one bit -> (1, 0), bipolar as 2-bit signed -> (2, -1).
-// Pipeline without stalls: input + ROM read -> registered half-width comparisons -> registered
-// comparison -> count -> output buffer (qnn_obuf, credits), so in_ready never depends on out_ready.
-// Latency 6 cycles.
+// Pipeline without stalls: input + ROM read -> registered comparisons (the sign of x - t, one carry
+// chain) -> count -> output buffer (qnn_obuf, credits), so in_ready never depends on out_ready.
+// Latency 5 cycles.
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -35,7 +35,7 @@ module qnn_thresh #(
     localparam NFW = (NF > 1) ? $clog2(NF) : 1;
     localparam integer NF_LAST_I = NF - 1;
     localparam [NFW-1:0] NF_LAST = NF_LAST_I[NFW-1:0];
-    localparam LAT = 4;  // cycles from accept to the output buffer write
+    localparam LAT = 3;  // cycles from accept to the output buffer write
 
     initial begin
         if (T_BITS < IN_BITS || NT < 1) begin
@@ -76,19 +76,18 @@ module qnn_thresh #(
         end
     end
 
-    // ---- stage 1: compare, split in two halves for a short carry chain (registered):
-    //      x >= t  <=>  hi(x) > hi(t)  or  (hi(x) == hi(t) and lo(x) >= lo(t))  (hi signed, lo unsigned)
-    // ---- stage 1b: ge2[p*NT+i] = x[p] >= T[p][i] (registered) ------------------------------------
-    localparam SPLIT = (T_BITS >= 8);
-    localparam LO = SPLIT ? T_BITS / 2 : 1;  // low half (unused without the split)
-    reg [PE*NT-1:0] gt_h, eq_h, ge_l, ge2;
-    reg v1b, v2;
+    // ---- stage 1: compare (registered): ge2[p*NT+i] = x[p] >= T[p][i], as the sign of the
+    //      (T_BITS+1)-bit difference x - t: one carry chain, nothing after it but the flip-flop ----------
+    reg [PE*NT-1:0] ge2;
+    reg v2;
     reg signed [T_BITS-1:0] xv, tv;
-    // Waiver: xw carries one spare sign bit; only its low T_BITS bits are meaningful.
+    // Waiver: xw carries one spare sign bit; only its low T_BITS bits are meaningful; of the difference
+    // only the sign is used.
     /* verilator lint_off UNUSEDSIGNAL */
     reg [T_BITS:0] xw;
+    reg [T_BITS:0] diff;
     /* verilator lint_on UNUSEDSIGNAL */
-    reg [PE*NT-1:0] c_gt, c_eq, c_ge;
+    reg [PE*NT-1:0] ge;
     integer p, i;
     always @* begin
         for (p = 0; p < PE; p = p + 1) begin
@@ -97,32 +96,15 @@ module qnn_thresh #(
             xv = xw[T_BITS-1:0];
             for (i = 0; i < NT; i = i + 1) begin
                 tv = t1[(p*NT + i)*T_BITS +: T_BITS];
-                if (SPLIT) begin
-                    c_gt[p*NT + i] = ($signed(xv[T_BITS-1:LO]) > $signed(tv[T_BITS-1:LO]));
-                    c_eq[p*NT + i] = (xv[T_BITS-1:LO] == tv[T_BITS-1:LO]);
-                    c_ge[p*NT + i] = (xv[LO-1:0] >= tv[LO-1:0]);
-                end else begin
-                    c_gt[p*NT + i] = (xv >= tv);
-                    c_eq[p*NT + i] = 1'b0;
-                    c_ge[p*NT + i] = 1'b0;
-                end
+                diff = {xv[T_BITS-1], xv} - {tv[T_BITS-1], tv};
+                ge[p*NT + i] = ~diff[T_BITS];
             end
         end
     end
+    always @(posedge clk) ge2 <= ge;
     always @(posedge clk) begin
-        gt_h <= c_gt;
-        eq_h <= c_eq;
-        ge_l <= c_ge;
-        ge2 <= gt_h | (eq_h & ge_l);
-    end
-    always @(posedge clk) begin
-        if (rst) begin
-            v1b <= 1'b0;
-            v2 <= 1'b0;
-        end else begin
-            v1b <= v1;
-            v2 <= v1b;
-        end
+        if (rst) v2 <= 1'b0;
+        else v2 <= v1;
     end
 
     // ---- stage 2: count the thresholds reached, encode, write the output buffer ----------------
