@@ -50,3 +50,26 @@ def test_dscnn_csim_bit_exact_sizes(tmp_path, w, a, io):
     graph = _graph(tmp_path, w, a, in_shape=(1, 16, 10), channels=(8, 8, 12))
     res = build_project(graph, HlsOptions(io_type=io), tmp_path / "prj", random_vectors(graph, 300, seed=w))
     assert res.csim.vectors == 300 and res.csim.bit_exact, res.csim.first_mismatch.describe()
+
+
+@pytest.mark.hls
+def test_dscnn_trace_covers_depthwise_and_sumpool_and_names_a_changed_depthwise(tmp_path):
+    from hls.hls4ml.csim import trace
+    from hls.hls4ml.model import build_model
+
+    graph = _graph(tmp_path)
+    q = random_vectors(graph, 100, seed=7)
+    model, conv = build_model(graph, HlsOptions(), tmp_path / "prj")
+    same, compared = trace(model, conv, graph, q)
+    body = list(graph.body)
+    k = next(i for i, n in enumerate(body) if isinstance(n, N.DepthwiseConv2d))
+    pool = next(i for i, n in enumerate(body) if isinstance(n, N.SumPool))
+    assert same is None and conv.layer_map.hls_names[k] in compared and conv.layer_map.hls_names[pool] in compared
+    dw = body[k]
+    w = dw.weight.copy()
+    w[1, 1, 1] += 1  # the centre tap of channel 1: every output pixel of that channel changes (unless its input is 0)
+    nodes = list(graph.nodes)
+    nodes[nodes.index(dw)] = dw.with_(weight=w)
+    mism, compared = trace(model, conv, graph.with_nodes(nodes), q)
+    assert mism is not None and mism.ir_node == dw.name and mism.index[-1] == 1
+    assert compared == conv.layer_map.hls_names[: k + 1]
