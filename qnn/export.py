@@ -6,9 +6,11 @@ import io
 import warnings
 from pathlib import Path
 
+import onnx.helper
 import torch
 
 from qnn.errors import QnnError
+from qnn.ir.float_semantics import META_KEY, torch_batchnorm
 from qnn.ir.from_qonnx import load_qonnx, read_qonnx
 from qnn.ir.graph import IntGraph
 from qnn.ir.passes import streamline
@@ -30,14 +32,18 @@ def export_qonnx(model: torch.nn.Module, spec: ModelSpec, path: str | Path) -> P
     with atomic_path(path) as tmp, warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         brevitas_export_qonnx(model, input_t=dummy, export_path=str(tmp), dynamo=False)
-        cleanup_model(ModelWrapper(str(tmp))).save(str(tmp))
+        clean = cleanup_model(ModelWrapper(str(tmp)))
+        onnx.helper.set_model_props(clean.model, {META_KEY: torch_batchnorm()})  # golden follows Brevitas' BatchNorm
+        clean.save(str(tmp))
     return path
 
 
-def graph_from_qonnx(path: str | Path, input_layout: str | None = None, input_type: str | None = None) -> IntGraph:
+def graph_from_qonnx(path: str | Path, input_layout: str | None = None, input_type: str | None = None,
+                     batchnorm: str | None = None) -> IntGraph:
     """Read, clean and streamline a QONNX file into an integer-only IR graph (``input_type``: hls4ml syntax, for a
-    float input the model does not quantize itself; see ``qnn.ir.qonnx.inputs``)."""
-    return streamline(read_qonnx(load_qonnx(path), input_layout, input_type))
+    float input the model does not quantize itself; see ``qnn.ir.qonnx.inputs``; ``batchnorm``: the float32
+    BatchNorm form to follow, by default the file's, see ``qnn.ir.float_semantics``)."""
+    return streamline(read_qonnx(load_qonnx(path), input_layout, input_type, batchnorm))
 
 
 def export_qonnx_file(model: torch.nn.Module, spec: ModelSpec, path: str | Path) -> IntGraph:

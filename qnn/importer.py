@@ -32,7 +32,8 @@ def import_model(onnx_path: str | Path, run_dir: str | Path, dataset: str = "non
     run = Run(run_dir)
     if run.config_file.is_file() and not force:
         raise QnnError(f"run {run.path} already exists: choose another name or pass --force to replace its model")
-    graph = graph_from_qonnx(onnx_path, input_layout, input_type)  # validates everything before anything is written
+    # validates everything before anything is written; BatchNorm rounded as onnxruntime, the file's executor
+    graph = graph_from_qonnx(onnx_path, input_layout, input_type, batchnorm="onnx")
     if dataset != "none":
         _check_dataset_fits(graph, dataset, data_dir)
     if check:

@@ -15,21 +15,16 @@ def test_set(mnist_root):
 
 @pytest.mark.parametrize("bits", [1, 2, 4, 8])
 @pytest.mark.parametrize("preset,kw", [("tfc", {}), ("cnn", {"channels": (8, 16), "hidden": (32,)})])
-def test_golden_equals_brevitas(trained, test_set, preset, kw, bits, request):
-    if preset == "cnn" and bits == 8:
-        # KNOWN BUG (open, 2026-12-01): on the embedded 1,000 test digits this CNN w8a8 differs from Brevitas by
-        # 0.0054 in one logit (argmax identical); golden plan == int64 path, and Brevitas float32 (mkldnn on/off)
-        # and float64 all differ from each other and from golden. Under investigation; qnn export refuses such a
-        # model (exit 1), so the flow never builds hardware from it.
-        request.applymarker(pytest.mark.xfail(reason="known w8a8 CNN golden/Brevitas difference", strict=False))
+def test_golden_equals_brevitas(trained, test_set, preset, kw, bits):
     model, _, graph, _ = trained(preset, bits, bits, **kw)
     x = test_set.x if preset == "tfc" else test_set.x[:2000]
     ref = predict_logits(model, x)
     _, logits = predict(graph, x)
     agree = compare_logits(logits, ref)
     assert agree["argmax_equal"] == 1.0
-    # power-of-two scales: Brevitas' float32 forward is exact, so the logits must be identical, not just close
-    assert agree["max_abs_diff"] <= np.finfo(np.float32).eps * np.abs(ref).max()
+    # power-of-two scales, and BatchNorm rounded as PyTorch rounds it (qnn.ir.float_semantics): identical logits
+    # (the CNN w8a8 was one level off at one threshold before, on 2 of the 10,000 test digits)
+    assert np.array_equal(logits, ref)
 
 
 def test_golden_without_batchnorm_and_mixed_bits(trained, test_set):

@@ -36,7 +36,7 @@ def apply_node(node: N.Node, x: np.ndarray, force_int64: bool = False) -> np.nda
     if isinstance(node, N.Dequant):
         return ops.dequant(x, node.scale)
     if isinstance(node, N.Affine):
-        return ops.affine(x, node.mul, node.add)
+        return ops.affine(x, node.mul, node.add, node.fma)
     if isinstance(node, N.Relu):
         return ops.relu(x)
     if isinstance(node, N.Activation):

@@ -161,8 +161,12 @@ def dequant(x: np.ndarray, scale) -> np.ndarray:
     return np.asarray(x).astype(np.float32) * np.asarray(scale, dtype=np.float32)
 
 
-def affine(x: np.ndarray, mul, add) -> np.ndarray:
+def affine(x: np.ndarray, mul, add, fma: bool = False) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
+    if fma:
+        from qnn.ir.float_semantics import fma32
+
+        return fma32(x, mul, add)
     return x * np.asarray(mul, dtype=np.float32) + np.asarray(add, dtype=np.float32)
 
 

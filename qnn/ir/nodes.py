@@ -234,10 +234,12 @@ class Dequant(Node):
 
 @dataclass(frozen=True, eq=False)
 class Affine(Node):
-    """y = x * mul + add in float32 (BatchNorm in inference form, Mul/Div/Add by constants)."""
+    """y = x * mul + add in float32 (BatchNorm in inference form, Mul/Div/Add by constants); with ``fma`` in one
+    rounding (a fused multiply-add, as PyTorch's BatchNorm: ``qnn.ir.float_semantics``)."""
 
     mul: np.ndarray = None
     add: np.ndarray = None
+    fma: bool = False
     is_integer: ClassVar[bool] = False
 
 
