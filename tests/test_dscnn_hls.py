@@ -24,7 +24,7 @@ def test_dscnn_io_stream_csim_bit_exact(tmp_path):
     res = build_project(graph, HlsOptions(io_type="io_stream"), tmp_path / "prj", random_vectors(graph, 150, seed=3))
     assert res.csim.vectors == 150 and res.csim.bit_exact, res.csim.first_mismatch.describe()
     params = (res.project / "firmware" / "parameters.h").read_text()
-    assert "n_pixels = " in params and "depthwise" in (res.project / "firmware" / "myproject.cpp").read_text()
+    assert "pool_height = " in params and "depthwise" in (res.project / "firmware" / "myproject.cpp").read_text()
 
 
 def test_conversion_types_and_refusals(tmp_path):
@@ -73,3 +73,29 @@ def test_dscnn_trace_covers_depthwise_and_sumpool_and_names_a_changed_depthwise(
     mism, compared = trace(model, conv, graph.with_nodes(nodes), q)
     assert mism is not None and mism.ir_node == dw.name and mism.index[-1] == 1
     assert compared == conv.layer_map.hls_names[: k + 1]
+
+
+@pytest.mark.parametrize("io", ["io_stream", pytest.param("io_parallel", marks=pytest.mark.hls)])
+def test_windowed_sumpool_csim_bit_exact(tmp_path, io):
+    """nn.AvgPool2d((3, 2)) + a quantizer: a windowed SumPool (stride == kernel), 1/N in the next thresholds."""
+    from types import SimpleNamespace
+
+    import torch
+    from test_dscnn_golden import _data, _PoolNet
+
+    from qnn.export import export_qonnx_file
+
+    torch.manual_seed(1)
+    model = _PoolNet("avg").train()
+    with torch.no_grad():
+        for _ in range(3):
+            model(torch.from_numpy(_data(64, shape=(1, 13, 6)).x))
+    graph = export_qonnx_file(model.eval(), SimpleNamespace(is_float=False, in_shape=(1, 13, 6)), tmp_path / "p.onnx")
+    pool = next(n for n in graph.body if isinstance(n, N.SumPool))
+    assert not pool.global_pool and pool.kernel == (3, 2) == pool.stride
+    res = build_project(graph, HlsOptions(io_type=io), tmp_path / "prj", random_vectors(graph, 150, seed=4))
+    assert res.csim.vectors == 150 and res.csim.bit_exact, res.csim.first_mismatch.describe()
+    if io == "io_stream":
+        overlapping = graph.with_nodes([n.with_(stride=(1, 1)) if n is pool else n for n in graph.nodes])
+        with pytest.raises(QnnError, match="stride == kernel"):
+            convert(overlapping, HlsOptions(io_type="io_stream"))

@@ -22,8 +22,8 @@ MultiThreshold     QnnMultiThreshold (extension layer, ``layers.py``)
 Shift              QnnShift (extension layer: an ap_fixed cast with AP_RND_CONV / AP_SAT)
 DepthwiseConv2d    DepthwiseConv2D channels_last (hls4ml's depthwise kernels), weights [kh, kw, C, 1]
 MaxPool            MaxPooling2D (no padding)
-SumPool (global)   QnnSumPool (extension layer, ``pool.py``: the exact integer sum; the 1/N is in the next
-                   thresholds)
+SumPool            QnnSumPool (extension layer, ``pool.py``: the exact integer sum; the 1/N is in the next
+                   thresholds); io_stream needs stride == kernel
 Flatten            Reshape to a vector (a no-op in io_parallel, a repack in io_stream)
 =================  ===================================================================================
 """
@@ -165,7 +165,7 @@ def _layer(node, name, shape, in_type: QType, options: HlsOptions):
     if isinstance(node, N.DepthwiseConv2d):
         return _depthwise(node, name, shape, options)
     if isinstance(node, N.SumPool):
-        return _sumpool(node, name, shape)
+        return _sumpool(node, name, shape, options)
     if isinstance(node, N.MultiThreshold):
         n_chan = shape[-1]
         t = np.asarray(node.thresholds)
@@ -235,11 +235,17 @@ def _depthwise(node: N.DepthwiseConv2d, name: str, shape, options: HlsOptions):
     return layer, prec, (oh, ow, c), acc
 
 
-def _sumpool(node: N.SumPool, name: str, shape):
-    if len(shape) != 3 or tuple(node.kernel) != tuple(shape[:2]) or tuple(node.stride) != tuple(shape[:2]):
-        raise _unsupported(node, f"only a global sum pool (kernel = the whole {list(shape[:2])} image) is "
-                                 f"implemented, got kernel {list(node.kernel)}")
+def _sumpool(node: N.SumPool, name: str, shape, options: HlsOptions):
+    if len(shape) != 3:
+        raise _unsupported(node, f"a SumPool needs an image [H, W, C], got {list(shape)}")
     h, w, c = shape
+    (kh, kw), (sh, sw) = node.kernel, node.stride
+    if options.io_type == "io_stream" and (kh, kw) != (sh, sw):
+        raise _unsupported(node, f"io_stream sum pooling needs stride == kernel, got kernel {kh}x{kw} stride "
+                                 f"{sh}x{sw}; use --io-type io_parallel")
+    oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
     out = node.out_type
-    layer = {"class_name": "QnnSumPool", "name": name, "in_height": h, "in_width": w, "n_chan": c}
-    return layer, {"result": P.ap_int(out)}, (1, 1, c), out
+    layer = {"class_name": "QnnSumPool", "name": name, "in_height": h, "in_width": w, "n_chan": c,
+             "pool_height": kh, "pool_width": kw, "stride_height": sh, "stride_width": sw,
+             "out_height": oh, "out_width": ow}
+    return layer, {"result": P.ap_int(out)}, (oh, ow, c), out

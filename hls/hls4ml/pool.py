@@ -1,4 +1,5 @@
-"""``QnnSumPool``: the IR's global ``SumPool`` as an hls4ml extension layer (kernel ``cpp/nnet_qnn_pool.h``).
+"""``QnnSumPool``: the IR's ``SumPool`` as an hls4ml extension layer (kernel ``cpp/nnet_qnn_pool.h``): global, or
+windows of any stride in io_parallel and non-overlapping windows (stride == kernel) in io_stream.
 
 hls4ml's ``GlobalPooling2D`` averages: it divides the sum by the pixel count in fixed point, which cannot be exact
 for a count that is not a power of two (1/125 has no finite binary expansion). The IR keeps the exact integer sum
@@ -11,6 +12,8 @@ from pathlib import Path
 
 HEADER = Path(__file__).parent / "cpp" / "nnet_qnn_pool.h"
 _INCLUDE = ["nnet_utils/nnet_qnn_pool.h"]
+_ATTRS = ("in_height", "in_width", "n_chan", "pool_height", "pool_width", "stride_height", "stride_width",
+          "out_height", "out_width")
 
 
 def classes():
@@ -20,27 +23,23 @@ def classes():
     from hls4ml.model.layers import Layer
 
     class QnnSumPool(Layer):
-        """res[0, 0, c] = sum over the [H, W] pixels of x[h, w, c]."""
+        """res[oy, ox, c] = sum over the window at (oy * stride_h, ox * stride_w) of x[h, w, c]."""
 
-        _expected_attributes = [Attribute("in_height"), Attribute("in_width"), Attribute("n_chan")]
+        _expected_attributes = [Attribute(a) for a in _ATTRS]
 
         def initialize(self):
-            self.add_output_variable([1, 1, self.get_attr("n_chan")])
+            self.add_output_variable([self.get_attr("out_height"), self.get_attr("out_width"), self.get_attr("n_chan")])
 
-    config = """struct config{index} : nnet::qnn_sumpool_config {{
-    static const unsigned n_pixels = {n_pixels};
-    static const unsigned n_chan = {n_chan};
-    static const unsigned reuse_factor = {reuse};
-}};\n"""
+    config = ("struct config{index} : nnet::qnn_sumpool_config {{\n"
+              + "".join(f"    static const unsigned {a} = {{{a}}};\n" for a in _ATTRS)
+              + "    static const unsigned reuse_factor = {reuse};\n}};\n")
 
     class SumPoolConfigTemplate(LayerConfigTemplate):
         def __init__(self):
             super().__init__(QnnSumPool)
 
         def format(self, node):
-            params = self._default_config_params(node)
-            params["n_pixels"] = int(node.get_attr("in_height")) * int(node.get_attr("in_width"))
-            return config.format(**params)
+            return config.format(**self._default_config_params(node))
 
     class SumPoolFunctionTemplate(FunctionCallTemplate):
         def __init__(self):
@@ -48,6 +47,6 @@ def classes():
 
         def format(self, node):
             params = self._default_function_params(node)
-            return "nnet::qnn_global_sumpool<{input_t}, {output_t}, {config}>({input}, {output});".format(**params)
+            return "nnet::qnn_sumpool<{input_t}, {output_t}, {config}>({input}, {output});".format(**params)
 
     return {"QnnSumPool": QnnSumPool}, [SumPoolConfigTemplate, SumPoolFunctionTemplate]

@@ -62,7 +62,7 @@ def test_rtl_equals_golden(cfg):
 
 @pytest.mark.hls
 @settings(max_examples=4, **HW)
-@given(cfg=ds_nets().filter(lambda c: c.avg_pool == "global"))  # hls4ml: global sum pools only (QnnSumPool)
+@given(cfg=ds_nets().filter(lambda c: c.avg_pool in ("global", (2, 2))))  # io_stream: stride == kernel
 def test_hls_csim_dscnn_equals_golden(cfg):
     from hls.hls4ml.flow import build_project, random_vectors
     from hls.hls4ml.options import HlsOptions
