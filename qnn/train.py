@@ -106,10 +106,19 @@ def runtime_stats(model: nn.Module) -> dict:
 
 
 def restore_runtime_stats(model: nn.Module, stats: dict) -> None:
+    """Put back the counters and buffers. A checkpoint taken while a scale still collects statistics stores the
+    buffer (log domain) as ``value``; Brevitas' ``init_scale`` later multiplies ``value`` by the buffer, assuming
+    the fresh module's 1.0, so ``value`` is reset to 1.0 there (else the resumed run's scales are wrong and
+    training collapses at the end of the collection)."""
     modules = dict(model.named_modules())
     for name, (counter, buffer) in stats.items():
-        modules[name].counter = counter
-        modules[name].buffer = buffer
+        m = modules[name]
+        m.counter = counter
+        m.buffer = buffer
+        steps = getattr(m, "collect_stats_steps", None)
+        if steps is not None and counter <= steps and isinstance(getattr(m, "value", None), torch.Tensor):
+            with torch.no_grad():
+                m.value.fill_(1.0)
 
 
 def hinge_loss(scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -147,3 +147,28 @@ def test_training_with_every_method_and_a_distilled_student(tmp_path):
     assert again[-1]["train_loss"] == hist[-1]["train_loss"]  # deterministic with every method on
     with pytest.raises(QnnError, match="no checkpoint"):
         train(Run(tmp_path / "s3"), spec(4), TrainConfig(epochs=1, distill=str(tmp_path / "none")), ds, quiet=True)
+
+
+def test_restored_scale_in_collection_matches_the_uninterrupted_one():
+    """The exact failure: a model restored at step 148 of 300 must reach, at step 300, the scale the
+    uninterrupted model reaches (it reached 2^(log2(b) * log2(b')): 56 instead of 5.4 on the KWS CNN)."""
+    from qnn.models import build_model, spec_from_preset
+    from qnn.train import restore_runtime_stats, runtime_stats
+
+    torch.manual_seed(0)
+    spec = spec_from_preset("kws-mlp", in_shape=(1, 8, 5), num_classes=3, weight_bits=4, act_bits=4, hidden=(8,))
+    a = build_model(spec).train()
+    x = torch.rand(64, 1, 8, 5) * 0.9
+    for _ in range(10):
+        a(x)
+    b = build_model(spec)
+    b.load_state_dict(a.state_dict())
+    restore_runtime_stats(b, runtime_stats(a))
+    b.train()
+    scale = lambda m: [float(s.value) for n, s in m.named_modules() if hasattr(s, "collect_stats_steps")]  # noqa: E731
+    for m in (a, b):
+        for s in m.modules():
+            if hasattr(s, "collect_stats_steps"):
+                s.counter = s.collect_stats_steps  # the next training step ends the collection
+        m(x)
+    assert scale(a) == scale(b) and all(v != 1.0 for v in scale(a))
