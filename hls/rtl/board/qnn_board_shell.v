@@ -9,8 +9,10 @@
 // IN_WORDS, IN_WB, OUT_WORDS, OUT_WB, DESIGN_ID).  STATUS 0 is ok; an error reply has no payload:
 // 1 checksum, 2 length, 3 timeout (a byte lost mid-frame: no byte for TIMEOUT cycles), 4 command,
 // 5 overrun (an input word came before the network took the previous one).
-// Input words stream into the network as they arrive; an error resets the network for 16 cycles, so
-// a partial or corrupt vector leaves nothing behind and the next start byte begins a clean frame.
+// Input words stream into the network as they arrive; its output words are taken as soon as they come
+// (a network may answer before its whole input is in: a streaming convolution) into a buffer of
+// OUT_WORDS words, sent once the checksum has been checked.  An error resets the network for 16 cycles,
+// so a partial or corrupt vector leaves nothing behind and the next start byte begins a clean frame.
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -99,6 +101,12 @@ module qnn_board_shell #(
     reg [IN_WB*8-1:0] in_sr;  // its low byte is shifted out as the next byte comes
     /* verilator lint_on UNUSEDSIGNAL */
     reg [OUT_WB*8-1:0] osr;
+    reg [OUT_WB*8-1:0] obuf [0:OUT_WORDS-1];  // the vector's output words, as they came
+    reg [15:0] owr, ord;                        // words captured, words read out
+    localparam OAW = (OUT_WORDS > 1) ? $clog2(OUT_WORDS) : 1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [OAW-1:0] owr_a = owr[OAW-1:0], ord_a = ord[OAW-1:0];  // the buffer addresses
+    /* verilator lint_on UNUSEDSIGNAL */
     reg [15:0] ecnt, wcnt;   // element within a word, word within a vector (argmax)
     reg [15:0] best_idx;
     reg [OUT_EW-1:0] best;
@@ -154,7 +162,7 @@ module qnn_board_shell #(
     always @* begin
         tx_valid = 1'b0;
         tx_data = 8'h00;
-        out_take = 1'b0;
+        out_take = (owr != OUT_WORDS[15:0]) && (flush == 0) && (state != S_IDLE) && (state != S_FLUSH);
         case (state)
             S_HDR: begin
                 tx_valid = 1'b1;
@@ -173,7 +181,6 @@ module qnn_board_shell #(
                 tx_valid = 1'b1;
                 tx_data = sum;
             end
-            S_LOAD, S_ARG_LOAD: out_take = 1'b1;
             default: ;
         endcase
     end
@@ -194,13 +201,19 @@ module qnn_board_shell #(
     endtask
 
     always @(posedge clk) begin
+        if (out_valid && out_take) obuf[owr_a] <= out_ext;
+    end
+
+    always @(posedge clk) begin
         hb <= hb + 1'b1;
+        if (out_valid && out_take) owr <= owr + 1'b1;
         if (in_valid && in_ready) in_valid <= 1'b0;
         if (flush != 0) flush <= flush - 1'b1;
         if (rst) begin
             state <= S_IDLE;
             in_valid <= 1'b0;
             flush <= 5'd0;
+            owr <= 0;
             err_led <= 1'b0;
             led_frame <= 1'b0;
             hb <= 0;
@@ -213,6 +226,8 @@ module qnn_board_shell #(
             case (state)
                 S_IDLE: if (rx_valid && rx_data == SOF_REQ) begin
                     state <= S_CMD;
+                    owr <= 0;
+                    ord <= 0;
                     sum <= 8'd0;
                     err <= ST_OK;
                     tmo <= 0;
@@ -275,10 +290,12 @@ module qnn_board_shell #(
                 end
                 S_FLUSH: begin
                     in_valid <= 1'b0;
+                    owr <= 0;
                     if (flush == 5'd1) state <= S_HDR;
                 end
-                S_ARG_LOAD: if (out_valid) begin
-                    osr <= out_ext;
+                S_ARG_LOAD: if (ord != owr) begin
+                    osr <= obuf[ord_a];
+                    ord <= ord + 1'b1;
                     ecnt <= 0;
                     state <= S_ARG_SCAN;
                 end
@@ -308,8 +325,9 @@ module qnn_board_shell #(
                         else state <= S_PAY;
                     end
                 end
-                S_LOAD: if (out_valid) begin
-                    osr <= out_ext;
+                S_LOAD: if (ord != owr) begin
+                    osr <= obuf[ord_a];
+                    ord <= ord + 1'b1;
                     state <= S_PAY;
                 end
                 S_PAY: if (tx_go) begin
