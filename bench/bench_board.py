@@ -4,7 +4,8 @@
 
 Models: the `make demo` MLP (784-32-32-10 w2a2) and a TFC w2a2 (784-64-64-64-10), trained 1 epoch on the
 embedded MNIST digits (hardware does not depend on accuracy), kept under bench/runs/board/.  For each
-(model, board): `qnn board RUN --board B` (fold to fit, Yosys, nextpnr at the PLL clock, pack) and
+(model, board): `qnn board RUN --board B [--target-cycles N]` (fold to fit or for N cycles per inference,
+Yosys, nextpnr at the PLL clock, pack) and
 `qnn board-run RUN --board B --port sim -n N` (the Verilator model of the whole board top, bit-exact against
 the golden model).  A build that does not fit is recorded with its one-line reason.  Results:
 bench/results/board.json and board.md; finished entries are kept, rerunning resumes.
@@ -29,11 +30,11 @@ MODELS = {
     "mlp-w2a2": ["--model", "mlp", "--hidden", "32,32", "-w", "2", "-a", "2"],  # the `make demo` network
     "tfc-w2a2": ["--model", "tfc", "-w", "2", "-a", "2"],
 }
-ENTRIES = {  # name -> model, board
-    "mlp-icebreaker": ("mlp-w2a2", "icebreaker"),
-    "mlp-ulx3s-25f": ("mlp-w2a2", "ulx3s-25f"),
-    "tfc-icebreaker": ("tfc-w2a2", "icebreaker"),
-    "tfc-ulx3s-25f": ("tfc-w2a2", "ulx3s-25f"),
+ENTRIES = {  # name -> model, board, cycles per inference (None: the fastest folding that fits)
+    "mlp-icebreaker": ("mlp-w2a2", "icebreaker", None),
+    "mlp-ulx3s-25f": ("mlp-w2a2", "ulx3s-25f", 1568),
+    "tfc-icebreaker": ("tfc-w2a2", "icebreaker", None),
+    "tfc-ulx3s-25f": ("tfc-w2a2", "ulx3s-25f", 784),
 }
 
 
@@ -51,14 +52,14 @@ def measure(name: str, vectors: int) -> dict:
     from qnn.errors import QnnError
     from qnn.run import Run
 
-    model, board = ENTRIES[name]
+    model, board, target = ENTRIES[name]
     run = Run(ensure_model(model))
     row = {"name": name, "model": model, "board": board}
     t0 = time.perf_counter()
     try:
         info = load_board(run, board) if (run.path / "board" / board / "board.json").is_file() else None
         if not info or not info.get("bitstream"):
-            info = build_board(run, board, log=print)
+            info = build_board(run, board, log=print, target_cycles=target)
     except QnnError as e:
         return {**row, "ok": False, "reason": str(e), "build_s": round(time.perf_counter() - t0, 1)}
     row.update({k: info.get(k) for k in ("device", "clock_mhz", "fmax_mhz", "resources", "utilization", "bitstream",
