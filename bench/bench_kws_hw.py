@@ -198,7 +198,13 @@ def main() -> None:
     out = json.loads(path.read_text()) if path.is_file() else {}
     out.setdefault("designs", {})
 
+    touched: set[str] = set()  # designs this process computed: several bench processes may run at once
+
     def save():
+        disk = json.loads(path.read_text()) if path.is_file() else {}
+        for n, r in disk.get("designs", {}).items():
+            if n not in touched:
+                out["designs"][n] = r
         for r in out["designs"].values():
             r["margin"] = margin(r)
         out["updated"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
@@ -219,7 +225,7 @@ def main() -> None:
                 row["sim"] = phase_sim(run, args.vectors)
             elif ph == "synth":
                 row["synth"] = phase_synth(name, run)
-            row["margin"] = margin(row)
+            touched.add(name)
             save()
             print(f"[bench_kws_hw] {name} {ph} done", flush=True)
     save()
