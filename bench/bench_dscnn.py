@@ -1,7 +1,7 @@
 """DS-CNN hardware path on real clips (issue 13 item 1): the exactness checks of a trained kws-dscnn, end to end.
 
     QNN_DATA=../shared/data .venv/bin/python bench/bench_dscnn.py [--run bench/runs/dscnn/kws-dscnn-w4a4]
-        [--phases brevitas,qonnx,hls-io_stream,hls-io_parallel] [--redo]
+        [--phases brevitas,qonnx,hls-io_stream] [--redo]
 
 The run (default bench/runs/dscnn/kws-dscnn-w4a4) is trained here when it has no checkpoint, as
 `qnn train RUN --model kws-dscnn --dataset kws -w 4 -a 4 --epochs 25 --threads 1` on the real clips, and exported.
@@ -9,6 +9,9 @@ Then, on the whole test split (every clip):
 - brevitas: golden == Brevitas' float forward, bit for bit (`qnn eval`'s comparison), and the accuracy;
 - qonnx: golden == qonnx's execution of model.onnx (one clip at a time, the file's batch is 1);
 - hls-io_stream / hls-io_parallel: hls4ml C simulation == golden as integers (`qnn hls RUN --io-type ...`).
+  hls-io_parallel is not in the default phases: at 64 channels g++ -O3 had not finished compiling the fully
+  unrolled io_parallel kernels after 35 minutes (load 13 on 2 cores); io_parallel is covered by the small DS-CNNs
+  of tests/test_dscnn_hls.py instead.
 Each finished phase is kept in bench/results/dscnn.json (rerunning resumes; --redo reruns the phases given);
 bench/results/dscnn.md is the table.
 """
@@ -114,7 +117,7 @@ def write(doc: dict) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--run", default=str(ROOT / "bench" / "runs" / "dscnn" / "kws-dscnn-w4a4"))
-    ap.add_argument("--phases", default=",".join(PHASES))
+    ap.add_argument("--phases", default="brevitas,qonnx,hls-io_stream")
     ap.add_argument("--data", default=os.environ.get("QNN_DATA", str(ROOT.parent / "shared" / "data")))
     ap.add_argument("--redo", action="store_true")
     args = ap.parse_args()
