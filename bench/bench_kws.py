@@ -104,6 +104,10 @@ def golden_job(name: str, fold: int = 0) -> dict:
 
 
 STREAM = RUNS / "streams" / "test10.wav"
+DEFAULT_JOBS = ["cnn-w4a4-baseline:0-4", "mlp-w3a3-baseline:0-4", "cnn-w4a4-plus-specaugment:0-4",
+                "cnn-float-baseline:0", "cnn-w4a4-plus-distill:0", "cnn-w4a4-plus-mixup:0", "cnn-w4a4-plus-snr-noise:0",
+                "cnn-w3a3-baseline:0", "cnn-w8a8-baseline:0"]
+SPOT_JOBS = ["cnn-w4a4-baseline", "cnn-w4a4-plus-distill", "cnn-w4a4-plus-snr-noise", "cnn-w4a4-plus-specaugment"]
 
 
 def spot_job(name: str, fold: int = 0, data: str | None = None) -> dict:
@@ -201,7 +205,8 @@ def report() -> None:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("cmd", choices=["train", "golden", "spot", "report"])
+    ap.add_argument("cmd", nargs="?", default="all", choices=["all", "train", "golden", "spot", "report"],
+                    help="all (default, what `make bench` runs): the published jobs, spotting, the report")
     ap.add_argument("jobs", nargs="*", help="CONFIG:FOLDS (train) or CONFIG (golden)")
     ap.add_argument("--data", default=os.environ.get("QNN_DATA", str(ROOT.parent / "shared" / "data")))
     args = ap.parse_args(argv)
@@ -210,6 +215,13 @@ def main(argv=None) -> None:
 
     torch.set_num_threads(1)
     if args.cmd == "report":
+        return report()
+    if args.cmd == "all":  # finished folds are kept: a re-run only does what is missing
+        for job in DEFAULT_JOBS:
+            name, _, folds = job.partition(":")
+            train_job(name, parse_folds(folds), args.data)
+        for name in SPOT_JOBS:
+            spot_job(name, 0, args.data)
         return report()
     for job in args.jobs:
         name, _, folds = job.partition(":")
