@@ -152,7 +152,7 @@ def markdown(o: dict) -> str:
                      f"{cpi if cpi is not None else '-'} ({rtl.get('ideal_cycles', '-')}) | {sim.get('latency_cycles', '-')} | "
                      f"{syn.get('device', '-')} | {syn.get('lut', '-')} | {syn.get('ff', '-')} | {syn.get('bram', '-')} | {fm} | "
                      f"{m.get('inference_us', '-')} | {m.get('hop_margin', '-')}x | {m.get('spot_hop_margin', '-')}x |")
-    lines += ["", "Commands:", ""]
+    lines += ["", *NOTES, "", "Commands:", ""]
     for name, r in o.get("designs", {}).items():
         for ph in ("rtl", "sim", "synth"):
             if (r.get(ph) or {}).get("command"):
@@ -164,6 +164,19 @@ def markdown(o: dict) -> str:
                                               f"{ly['cycles']} cycles" for ly in lys))
     return "\n".join(lines) + "\n"
 
+
+NOTES = [
+    "Notes: the DS-CNN is `--model kws-dscnn -w 4 -a 4` (conv 10x4/2 to 64 channels, 4 depthwise-separable blocks, "
+    "global average pool as an exact sum, dense to 12); vectors are the first clips of the run's test split (real "
+    "Speech Commands clips from /work/shared/data); both foldings are at the "
+    "ideal cycles per inference (the slowest pointwise layer; the depthwise layers run at pixels x C/PE x K).",
+    "- dscnn-w4a4 (8,000 cycles, 64 multipliers in each pointwise layer): Yosys only (place and route of ~48k LUTs "
+    "did not fit the session's time on 2 shared cores), so no measured fmax or margin; at the 64k design's fmax "
+    "(same cores) one inference would take ~0.1 ms.",
+    "- dscnn-w4a4-64k: 40 clips in RTL simulation (the 300-clip check is the 8,000-cycle design's: same model, same "
+    "cores); nextpnr's critical path runs through the first layer's sliding window unit (`u_Conv_0_swu`), not "
+    "the new cores.",
+]
 
 SECTION = "## Keyword spotting in hardware (issue 13, bench/bench_kws_hw.py)"
 
