@@ -119,13 +119,13 @@ def test_ecp5_block_ram_gets_its_output_register(tmp_path):
     mem = tmp_path / "rom.mem"
     mem.write_text("".join(f"{(i * 2654435761) & 0xFFFFFFFF:08x}\n" for i in range(256)))
     top = tmp_path / "t.v"
-    top.write_text("""`default_nettype none
+    top.write_text(f"""`default_nettype none
 module t (input wire clk, input wire we, input wire [7:0] wa, input wire [7:0] a, input wire [35:0] d,
           output wire [31:0] q, output wire [35:0] r);
-    qnn_rom #(.WIDTH(32), .DEPTH(256), .INIT_FILE("%s")) u_rom (.clk(clk), .addr(a), .data(q));
+    qnn_rom #(.WIDTH(32), .DEPTH(256), .INIT_FILE("{mem}")) u_rom (.clk(clk), .addr(a), .data(q));
     qnn_ram #(.WIDTH(36), .DEPTH(256)) u_ram (.clk(clk), .we(we), .waddr(wa), .wdata(d), .raddr(a), .rdata(r));
 endmodule
-""" % mem)
+""")
     res = synthesize_sources([rtl / "qnn_rom.v", rtl / "qnn_ram.v", top], "t", "ecp5", tmp_path / "s", netlist=True)
     cells = json.loads(Path(res["netlist"]).read_text())["modules"]["t"]["cells"].values()
     brams = [c for c in cells if c["type"] == "DP16KD"]
