@@ -162,6 +162,28 @@ def test_ir_fingerprint_ignores_npz_timestamps(tmp_path):
     assert hash_path(tmp_path / "missing") == "missing"
 
 
+
+def test_a_new_toolkit_version_redoes_the_steps_whose_sources_changed(tmp_path, monkeypatch):
+    """The hardware steps hash the toolkit sources they run: changed core Verilog redoes rtl (and so sim/synth,
+    which hash rtl/), not export; compiled __pycache__ files do not count."""
+    from qnn.flow import steps
+    from qnn.flow.runner import step_fingerprint
+
+    for d in ("hls/rtl", "hls/rtlgen", "qnn/ir", "sim", "hls/synth", "hls/hls4ml", "qnn/golden"):
+        (tmp_path / "src" / d).mkdir(parents=True)
+    (tmp_path / "src/hls/rtl/qnn_mvu.v").write_text("module qnn_mvu; endmodule\n")
+    (tmp_path / "src/qnn/export.py").write_text("")
+    monkeypatch.setattr(steps, "_SOURCES", tmp_path / "src")
+    run, cfg = Run(tmp_path / "run"), tiny()
+    before = {s: step_fingerprint(run, cfg, s) for s in (Step.export, Step.rtl, Step.hls)}
+    (tmp_path / "src/hls/rtl/__pycache__").mkdir()
+    (tmp_path / "src/hls/rtl/__pycache__/x.pyc").write_bytes(b"\0")
+    assert step_fingerprint(run, cfg, Step.rtl) == before[Step.rtl]
+    (tmp_path / "src/hls/rtl/qnn_mvu.v").write_text("module qnn_mvu; wire w; endmodule\n")
+    assert step_fingerprint(run, cfg, Step.rtl) != before[Step.rtl]
+    assert step_fingerprint(run, cfg, Step.export) == before[Step.export]
+    assert step_fingerprint(run, cfg, Step.hls) == before[Step.hls]
+
 @pytest.mark.rtl
 def test_whole_flow_to_verified_hardware(tmp_path):
     """train -> ... -> synth on a tiny MLP: every step runs (`make setup` installs g++, Verilator, Yosys), bit-exact."""

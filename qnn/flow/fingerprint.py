@@ -31,7 +31,7 @@ def _hash_file(h, path: Path) -> None:
 
 def hash_path(path: str | Path) -> str:
     """sha256 of a file, or of every file under a folder (relative names + contents; hidden entries and
-    simulator build trees left out); "missing" when the path does not exist."""
+    simulator build trees and ``__pycache__`` left out); "missing" when the path does not exist."""
     path = Path(path)
     h = hashlib.sha256()
     if path.is_file():
@@ -39,7 +39,7 @@ def hash_path(path: str | Path) -> str:
     elif path.is_dir():
         for p in sorted(path.rglob("*")):
             rel = p.relative_to(path)
-            if not p.is_file() or any(part.startswith(".") or part.startswith("build_") for part in rel.parts):
+            if not p.is_file() or any(part.startswith((".", "build_")) or part == "__pycache__" for part in rel.parts):
                 continue
             h.update(str(rel).encode() + b"\0")
             _hash_file(h, p)

@@ -313,22 +313,33 @@ def _ckpts(run: Run, cfg: FlowConfig) -> dict:
     return {"checkpoint": run.checkpoint, "float_checkpoint": run.path / FLOAT_CHECKPOINT}
 
 
+_SOURCES = Path(__file__).resolve().parents[2]  # the folder holding the qnn, hls and sim packages
+
+
+def _code(*paths: str) -> dict:
+    """The toolkit sources a step runs (reader, core Verilog, generators, templates, harness), hashed with its
+    artifacts: after an upgrade that changes them the step is redone instead of reported from the old version."""
+    return {f"code:{p}": _SOURCES / p for p in paths}
+
+
+_RTL_CODE = ("hls/rtl", "hls/rtlgen")
 STEPS: dict[Step, StepDef] = {s.name: s for s in [
     StepDef(Step.train, step_train, lambda r, c: {}, lambda r, c: r.checkpoint),
-    StepDef(Step.export, step_export, lambda r, c: {"checkpoint": r.checkpoint}, lambda r, c: r.ir_dir / "graph.json",
-            needs=(Step.train,)),
-    StepDef(Step.golden, step_golden, lambda r, c: {"ir": r.ir_dir, **_ckpts(r, c)}, lambda r, c: r.metrics_file,
-            needs=(Step.export,)),
-    StepDef(Step.hls, step_hls, lambda r, c: {"ir": r.ir_dir}, lambda r, c: r.hls_dir / "csim.json", _hls_missing,
-            needs=(Step.export,)),
-    StepDef(Step.rtl, step_rtl, lambda r, c: {"ir": r.ir_dir}, lambda r, c: r.rtl_dir / "design.json", _rtl_missing,
-            needs=(Step.export,)),
-    StepDef(Step.sim, step_sim, lambda r, c: {"ir": r.ir_dir, "rtl": r.rtl_dir},
+    StepDef(Step.export, step_export, lambda r, c: {"checkpoint": r.checkpoint, **_code("qnn/ir", "qnn/export.py")},
+            lambda r, c: r.ir_dir / "graph.json", needs=(Step.train,)),
+    StepDef(Step.golden, step_golden, lambda r, c: {"ir": r.ir_dir, **_ckpts(r, c), **_code("qnn/golden")},
+            lambda r, c: r.metrics_file, needs=(Step.export,)),
+    StepDef(Step.hls, step_hls, lambda r, c: {"ir": r.ir_dir, **_code("hls/hls4ml")},
+            lambda r, c: r.hls_dir / "csim.json", _hls_missing, needs=(Step.export,)),
+    StepDef(Step.rtl, step_rtl, lambda r, c: {"ir": r.ir_dir, **_code(*_RTL_CODE)},
+            lambda r, c: r.rtl_dir / "design.json", _rtl_missing, needs=(Step.export,)),
+    StepDef(Step.sim, step_sim, lambda r, c: {"ir": r.ir_dir, "rtl": r.rtl_dir, **_code("sim")},
             lambda r, c: r.sim_dir / c.simulator.value / "result.json", _sim_missing, needs=(Step.rtl,)),
-    StepDef(Step.synth, step_synth, lambda r, c: {"rtl": r.rtl_dir},
+    StepDef(Step.synth, step_synth, lambda r, c: {"rtl": r.rtl_dir, **_code("hls/synth")},
             lambda r, c: r.synth_dir / c.synth_target.value / f"synth_{c.synth_target.value}.json", _synth_missing,
             needs=(Step.rtl,)),
-    StepDef(Step.board, step_board, lambda r, c: {"ir": r.ir_dir},
+    StepDef(Step.board, step_board,
+            lambda r, c: {"ir": r.ir_dir, **_code(*_RTL_CODE, "hls/board", "hls/synth", "sim/board")},
             lambda r, c: r.path / "board" / str(c.board) / "run_sim.json", _synth_missing, needs=(Step.export,)),
     StepDef(Step.report, step_report, lambda r, c: {}, lambda r, c: None, always=True),
 ]}
