@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from doc_section import machine_load, replace_section  # noqa: E402
+
 from qnn.cli import main as qnn  # noqa: E402
 from qnn.util.atomic import atomic_write_text  # noqa: E402
 
@@ -292,20 +294,10 @@ SECTION = "## Hardware at the fabric's speed (issue 14, bench/bench_hw.py)"
 
 def publish(o: dict) -> None:
     """Replace this benchmark's own section of docs/benchmarks.md (date, command, machine load, tables)."""
-    doc = ROOT / "docs" / "benchmarks.md"
-    text = doc.read_text() if doc.is_file() else "# Benchmarks\n"
-    load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     body = markdown(o).split("\n", 2)[2].replace("\n## ", "\n### ")  # drop the title, demote headings
-    sec = (f"{SECTION}\n\n{time.strftime('%Y-%m-%d', time.gmtime())}; `.venv/bin/python bench/bench_hw.py` "
-           f"(phases before, after, calib, cores); machine load at publication: `{load}` (2 cores shared with "
-           f"other work: place and route ran at a fraction of one core).\n\n{body.strip()}\n")
-    start = text.find(SECTION)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + sec
-    else:
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + sec + (text[nxt:] if nxt >= 0 else "")
-    atomic_write_text(doc, text)
+    replace_section(SECTION, f"{time.strftime('%Y-%m-%d', time.gmtime())}; `.venv/bin/python bench/bench_hw.py` "
+                    f"(phases before, after, calib, cores); machine load at publication: `{machine_load()}` (2 cores "
+                    f"shared with other work: place and route ran at a fraction of one core).\n\n{body.strip()}")
 
 
 def main() -> None:

@@ -18,13 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from doc_section import machine_load, replace_section  # noqa: E402
 
 from qnn.cli import main as qnn  # noqa: E402
 from qnn.util.atomic import atomic_write_text  # noqa: E402
@@ -183,19 +184,10 @@ SECTION = "## Keyword spotting in hardware (issue 13, bench/bench_kws_hw.py)"
 
 def publish(o: dict) -> None:
     """Replace this benchmark's own section of docs/benchmarks.md."""
-    doc = ROOT / "docs" / "benchmarks.md"
-    text = doc.read_text() if doc.is_file() else "# Benchmarks\n"
-    load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     body = markdown(o).split("\n", 2)[2]
-    sec = (f"{SECTION}\n\n{time.strftime('%Y-%m-%d', time.gmtime())}; `.venv/bin/python bench/bench_kws_hw.py`; "
-           f"machine load at publication: `{load}` (2 cores shared with other work).\n\n{body.strip()}\n")
-    start = text.find(SECTION)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + sec
-    else:
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + sec + (text[nxt:] if nxt >= 0 else "")
-    atomic_write_text(doc, text)
+    replace_section(SECTION, f"{time.strftime('%Y-%m-%d', time.gmtime())}; `.venv/bin/python bench/bench_kws_hw.py`; "
+                    f"machine load at publication: `{machine_load()}` (2 cores shared with other work).\n\n"
+                    f"{body.strip()}")
 
 
 def main() -> None:
