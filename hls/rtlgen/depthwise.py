@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hls.rtlgen.matrix import MatrixShape
 from qnn.errors import QnnError, UnsupportedOp
 from qnn.ir import nodes as N
 from qnn.qtype import QType
@@ -31,7 +32,7 @@ def vvau_weight_fields(weight: np.ndarray, pe: int, simd: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class DwLayer:
+class DwLayer(MatrixShape):
     """A depthwise convolution: C channels, each with its own K taps (the folding treats it like a matrix layer
     with n_in = K inputs and n_out = C outputs per pixel)."""
 
@@ -47,24 +48,8 @@ class DwLayer:
     kind = "depthwise"
 
     @property
-    def n_in(self) -> int:
-        return int(self.weight.shape[1])
-
-    @property
-    def n_out(self) -> int:
-        return int(self.weight.shape[0])
-
-    @property
-    def macs(self) -> int:
-        return self.n_in * self.n_out * self.vectors
-
-    @property
     def simd_limit(self) -> int:
         return self.n_in
-
-    @property
-    def out_type(self) -> QType:
-        return self.requant.out_type if self.requant is not None else self.acc_type
 
     def cycles(self, fold) -> int:
         """Cycles per inference: the window unit sends K words of PE channels per channel fold and pixel."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hls.rtlgen.depthwise import DwLayer, SumPoolLayer, dw_layer, sumpool_layer
+from hls.rtlgen.matrix import MatrixShape
 from qnn.errors import QnnError, UnsupportedOp
 from qnn.ir import nodes as N
 from qnn.ir.graph import IntGraph
@@ -41,7 +42,7 @@ class ConvGeom:
 
 
 @dataclass(frozen=True)
-class MvuLayer:
+class MvuLayer(MatrixShape):
     name: str
     weight: np.ndarray  # [out, in]; for a convolution in = (kh, kw, cin) flattened
     bias: np.ndarray
@@ -53,25 +54,9 @@ class MvuLayer:
     requant: N.Node | None = None  # MultiThreshold or Shift, or None for the output layer
 
     @property
-    def n_in(self) -> int:
-        return int(self.weight.shape[1])
-
-    @property
-    def n_out(self) -> int:
-        return int(self.weight.shape[0])
-
-    @property
-    def macs(self) -> int:
-        return self.n_in * self.n_out * self.vectors
-
-    @property
     def simd_limit(self) -> int:
         """SIMD must divide this: the input length, or the channels of one pixel for a convolution."""
         return self.conv.cin if self.conv else self.n_in
-
-    @property
-    def out_type(self) -> QType:
-        return self.requant.out_type if self.requant is not None else self.acc_type
 
 
 @dataclass(frozen=True)
