@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from qnn.ir.float_semantics import fma32
 from qnn.qtype import QType
 
 _F32_EXACT = 1 << 24  # every integer of smaller magnitude is exact in float32
@@ -164,8 +165,6 @@ def dequant(x: np.ndarray, scale) -> np.ndarray:
 def affine(x: np.ndarray, mul, add, fma: bool = False) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     if fma:
-        from qnn.ir.float_semantics import fma32
-
         return fma32(x, mul, add)
     return x * np.asarray(mul, dtype=np.float32) + np.asarray(add, dtype=np.float32)
 
