@@ -24,7 +24,7 @@ from sim.tools import build_and_test
 MODULES = {"fifo": "qnn_fifo", "width_conv": "qnn_width_conv", "mvu": "qnn_mvu", "thresh": "qnn_thresh",
            "shift": "qnn_shift", "maxpool": "qnn_maxpool", "swu": "qnn_swu"}
 # cores that instantiate others (the output buffer of the pipelined cores)
-DEPENDS = {"qnn_mvu": ["qnn_fifo", "qnn_obuf", "qnn_rom", "qnn_ram"], "qnn_thresh": ["qnn_fifo", "qnn_obuf"],
+DEPENDS = {"qnn_mvu": ["qnn_fifo", "qnn_obuf", "qnn_rom", "qnn_ram", "qnn_spram"], "qnn_thresh": ["qnn_fifo", "qnn_obuf"],
            "qnn_shift": ["qnn_fifo", "qnn_obuf"], "qnn_swu": ["qnn_fifo", "qnn_obuf", "qnn_ram"],
            "qnn_maxpool": ["qnn_fifo", "qnn_obuf"], "qnn_vvau": ["qnn_fifo", "qnn_obuf", "qnn_rom"],
            "qnn_sumpool": ["qnn_fifo", "qnn_obuf"]}

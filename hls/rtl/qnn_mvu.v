@@ -8,7 +8,10 @@
 //
 // Weights live in a ROM of NF*SF words, each holding PE*SIMD weights: word nf*SF+sf, bits
 // [(p*SIMD+s)*W_BITS +: W_BITS] = W[nf*PE+p][sf*SIMD+s].  Biases live in a ROM of NF words of PE
-// accumulators.  Both are loaded by $readmemh (hex); MEM_STYLE picks block RAM or LUTs for the weights.
+// accumulators.  Both are loaded by $readmemh (hex); MEM_STYLE picks block RAM or LUTs for the weights,
+// or 3: the iCE40 UP5K's SPRAM (qnn_spram.v), which the bitstream cannot initialise: its words come
+// after reset through the load port (wl_valid, wl_data; wl_full once every word is in; WEIGHT_FILE is
+// then unused).  With the other styles the load port is unused and wl_full is 1.
 //
 // Value encodings (IN_MODE / W_MODE): 0 = unsigned, 1 = signed two's complement, 2 = bipolar
 // (one bit, 1 = +1, 0 = -1).  Products are exact; bipolar x bipolar is an XNOR and the adder tree a
@@ -36,7 +39,7 @@ module qnn_mvu #(
     parameter W_MODE   = 1,   // 1 signed, 2 bipolar
     parameter ACC_BITS = 16,  // signed accumulator width
     parameter TREE_STAGE = 2, // adder-tree levels between pipeline registers (>= 1)
-    parameter MEM_STYLE = 0,  // weight ROM: 0 auto (Yosys decides), 1 block RAM, 2 LUTs (distributed)
+    parameter MEM_STYLE = 0,  // weight ROM: 0 auto (Yosys decides), 1 block RAM, 2 LUTs (distributed), 3 SPRAM (loaded)
     parameter WEIGHT_FILE = "none",  // $readmemh files; "none" leaves the ROMs empty (lint,
     parameter BIAS_FILE   = "none"   // elaboration with defaults)
 ) (
@@ -47,7 +50,12 @@ module qnn_mvu #(
     input  wire [SIMD*IN_BITS-1:0]  in_data,
     output wire                     out_valid,
     input  wire                     out_ready,
-    output wire [PE*ACC_BITS-1:0]   out_data
+    output wire [PE*ACC_BITS-1:0]   out_data,
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire                     wl_valid,  // weight load word (MEM_STYLE 3 only)
+    input  wire [15:0]              wl_data,
+    /* verilator lint_on UNUSEDSIGNAL */
+    output wire                     wl_full    // every weight loaded (1 unless MEM_STYLE 3)
 );
     localparam SF = N_IN / SIMD;
     localparam NF = N_OUT / PE;
@@ -93,8 +101,8 @@ module qnn_mvu #(
             $display("qnn_mvu %m: bipolar operands are 1 bit; modes are 0, 1, 2");
             $finish;
         end
-        if (TREE_STAGE < 1 || MEM_STYLE < 0 || MEM_STYLE > 2) begin
-            $display("qnn_mvu %m: TREE_STAGE must be >= 1 and MEM_STYLE 0, 1 or 2");
+        if (TREE_STAGE < 1 || MEM_STYLE < 0 || MEM_STYLE > 3) begin
+            $display("qnn_mvu %m: TREE_STAGE must be >= 1 and MEM_STYLE 0, 1, 2 or 3");
             $finish;
         end
     end
@@ -180,9 +188,18 @@ module qnn_mvu #(
     reg [NFW-1:0] nf1;
     reg [WAW-1:0] wa1;
 
-    qnn_rom #(.WIDTH(PE*SIMD*W_BITS), .DEPTH(WDEPTH), .STYLE(MEM_STYLE), .INIT_FILE(WEIGHT_FILE)) u_wrom (
-        .clk(clk), .addr(wa1), .data(w2)
-    );
+    generate
+        if (MEM_STYLE == 3) begin : g_wspram
+            qnn_spram #(.WIDTH(PE*SIMD*W_BITS), .DEPTH(WDEPTH)) u_wrom (
+                .clk(clk), .rst(rst), .addr(wa1), .data(w2), .wl_valid(wl_valid), .wl_data(wl_data), .wl_full(wl_full)
+            );
+        end else begin : g_wrom
+            qnn_rom #(.WIDTH(PE*SIMD*W_BITS), .DEPTH(WDEPTH), .STYLE(MEM_STYLE), .INIT_FILE(WEIGHT_FILE)) u_wrom (
+                .clk(clk), .addr(wa1), .data(w2)
+            );
+            assign wl_full = 1'b1;
+        end
+    endgenerate
 
     // The input buffer is written one cycle after the issue (registered enable, address and data: a short
     // path from in_valid); the next fold reads that address SF >= 2 cycles later.  With SF == 1 the next

@@ -26,7 +26,7 @@ from qnn.ir.graph import IntGraph
 from qnn.util.atomic import atomic_write_text
 
 RTL_DIR = Path(__file__).resolve().parent.parent / "rtl"
-CORES = ["qnn_fifo.v", "qnn_width_conv.v", "qnn_swu.v", "qnn_obuf.v", "qnn_rom.v", "qnn_ram.v", "qnn_mvu.v", "qnn_thresh.v", "qnn_shift.v", "qnn_maxpool.v",
+CORES = ["qnn_fifo.v", "qnn_width_conv.v", "qnn_swu.v", "qnn_obuf.v", "qnn_rom.v", "qnn_ram.v", "qnn_spram.v", "qnn_mvu.v", "qnn_thresh.v", "qnn_shift.v", "qnn_maxpool.v",
          "qnn_vvau.v", "qnn_sumpool.v"]
 
 
