@@ -8,6 +8,11 @@ Layer probes: every stage that ends an IR node's computation (``probe`` set: mat
 accumulators of a Dense/Conv2d, requantizer, max-pool) gets a ``qnn_tap`` on its output stream inside
 `` `ifdef QNN_PROBE`` (simulation only, see ``hls/rtl/qnn_tap.v``); the tap writes ``probe_<k>.hex``,
 ``k`` the stream index, and ``describe()`` records what ``sim.probe`` needs to decode it.
+
+Weight load: matrix units whose weights are in SPRAM (``MEM_STYLE`` 3, filled after reset) share the top's
+load port ``wl_valid``/``wl_data`` (16-bit words) in a chain: the first takes words until it is full, then
+the next, and ``wl_done`` is high once all are (``weight_load_words``, the file ``WEIGHT_LOAD_FILE``).  A
+design without SPRAM has no load port.
 """
 from __future__ import annotations
 
@@ -49,6 +54,15 @@ class Stage:
                 "probe": self.probe}
 
 
+SPRAM_STYLE = 3  # qnn_mvu MEM_STYLE of a weight memory in SPRAM
+WEIGHT_LOAD_FILE = "weight_load.hex"  # the SPRAM memories' load words, in chain order, one 16-bit word a line
+
+
+def loaded_stages(stages: list[Stage]) -> list[Stage]:
+    """The stages whose weights come through the load port, in chain order."""
+    return [st for st in stages if st.params.get("MEM_STYLE") == SPRAM_STYLE]
+
+
 def _param(v) -> str:
     if isinstance(v, tuple) and v[0] == "file":
         return '{MEM_DIR, "' + v[1] + '"}'
@@ -73,7 +87,10 @@ def write_top(stages: list[Stage], header: str) -> str:
         f"    input  wire [{first.in_width - 1}:0] in_data,",
         "    output wire out_valid,",
         "    input  wire out_ready,",
-        f"    output wire [{last.out_width - 1}:0] out_data",
+        f"    output wire [{last.out_width - 1}:0] out_data" + ("," if loaded_stages(stages) else ""),
+        *(["    input  wire wl_valid,  // weight load word (SPRAM memories, after reset)",
+           "    input  wire [15:0] wl_data,",
+           "    output wire wl_done    // every weight loaded"] if loaded_stages(stages) else []),
         ");",
     ]
     for k in range(len(stages) + 1):
@@ -81,12 +98,26 @@ def write_top(stages: list[Stage], header: str) -> str:
         lines.append(f"    wire s{k}_valid, s{k}_ready;")
         lines.append(f"    wire [{w - 1}:0] s{k}_data;")
     lines += ["", "    assign s0_valid = in_valid;", "    assign in_ready = s0_ready;", "    assign s0_data = in_data;", ""]
+    loaded = loaded_stages(stages)
+    if loaded:
+        lines += [f"    wire [{len(loaded) - 1}:0] wl_full;  // per SPRAM memory, in chain order",
+                  "    assign wl_done = &wl_full;", ""]
     for k, st in enumerate(stages):
         ps = ",\n".join(f"        .{n}({_param(v)})" for n, v in st.params.items())
+        wl = []
+        if any(st is x for x in loaded):
+            i = next(j for j, x in enumerate(loaded) if x is st)
+            take = "wl_valid" + (f" && wl_full[{i - 1}]" if i else "") + f" && !wl_full[{i}]"
+            wl = [f"        .wl_valid({take}), .wl_data(wl_data), .wl_full(wl_full[{i}]),"]
+        elif st.module == "qnn_mvu":  # weights in a ROM: the load port is idle (its wl_full is always 1)
+            wl = ["        /* verilator lint_off PINCONNECTEMPTY */",
+                  "        .wl_valid(1'b0), .wl_data(16'd0), .wl_full(),",
+                  "        /* verilator lint_on PINCONNECTEMPTY */"]
         lines += [
             f"    // {st.layer or st.name}: {st.in_elems} x {st.in_enc.bits}b -> {st.out_elems} x {st.out_enc.bits}b",
             f"    {st.module} #(\n{ps}\n    ) u_{st.name} (",
             "        .clk(clk), .rst(rst),",
+            *wl,
             f"        .in_valid(s{k}_valid), .in_ready(s{k}_ready), .in_data(s{k}_data),",
             f"        .out_valid(s{k + 1}_valid), .out_ready(s{k + 1}_ready), .out_data(s{k + 1}_data)",
             "    );",
