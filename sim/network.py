@@ -57,6 +57,10 @@ def simulate(rtl_dir: str | Path, graph: IntGraph, q: np.ndarray, *, simulator: 
     if engine == "cocotb" or waves:
         from sim.network_cocotb import simulate_cocotb
 
+        if load_design(rtl_dir).weight_load_words:
+            raise QnnError("this design keeps weights in SPRAM, loaded after reset, which only the harness engine "
+                           "does: use --engine harness (and no --waves)")
+
         return simulate_cocotb(rtl_dir, graph, q, simulator=simulator, work_dir=work_dir, waves=waves, gap=gap,
                                backpressure=backpressure, throughput_vectors=throughput_vectors, seed=seed)
     design = load_design(rtl_dir)

@@ -14,6 +14,10 @@
 // words expected, +gap=P and +bp=P probabilities in 1/65536, +seed=N, +max_cycles=N, +drain=N, and
 // +progress=N: print "progress <words received>" every N output words (0: never).
 //
+// Weight load (compiled with QNN_WEIGHT_LOAD, for a design with SPRAM weights): after reset the harness
+// first sends the WL_WORDS words of MEM_DIR/weight_load.hex through qnn_top's load port (with the same random
+// idle cycles), waits for wl_done, and only then starts the vectors; cycles are counted from that point.
+//
 // With Verilator, clk comes from a plain C++ main (sim/harness/main.cpp); under Icarus the module has no
 // ports and makes its own clock.  Compile with QNN_PROBE defined to get qnn_top's layer taps (qnn_tap).
 `timescale 1ns / 1ps
@@ -27,7 +31,8 @@ module qnn_harness #(
     parameter GAP = 0,                 // default probability of an idle input cycle, in 1/65536
     parameter BACKPRESSURE = 0,        // default probability of out_ready low, in 1/65536
     parameter MAX_CYCLES = 100000000,  // default cycle limit
-    parameter DRAIN = 1000             // default cycles to wait for extra words after the last expected one
+    parameter DRAIN = 1000,            // default cycles to wait for extra words after the last expected one
+    parameter WL_WORDS = 1             // weight-load words (with QNN_WEIGHT_LOAD)
 ) (
 `ifdef VERILATOR
     input wire clk
@@ -46,10 +51,29 @@ module qnn_harness #(
     wire in_ready, out_valid;
     wire [OUT_W-1:0] out_data;
 
+`ifdef QNN_WEIGHT_LOAD
+    reg [15:0] wl_mem [0:WL_WORDS-1];
+    reg wl_valid;
+    reg [15:0] wl_data;
+    wire wl_done;
+    integer wl_sent;
+    reg loading;  // the weights are not all in yet
+    initial begin
+        $readmemh({MEM_DIR, "weight_load.hex"}, wl_mem);
+        wl_valid = 1'b0;
+        wl_data = 16'd0;
+        wl_sent = 0;
+        loading = 1'b1;
+    end
+`endif
+
     qnn_top #(.MEM_DIR(MEM_DIR)) dut (
         .clk(clk), .rst(rst),
         .in_valid(in_valid), .in_ready(in_ready), .in_data(in_data),
         .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data)
+`ifdef QNN_WEIGHT_LOAD
+        , .wl_valid(wl_valid), .wl_data(wl_data), .wl_done(wl_done)
+`endif
     );
 
     integer n_words, n_out, gap, bp, seed, max_cycles, drain, progress;
@@ -112,6 +136,14 @@ module qnn_harness #(
         if (reset_left > 0) begin
             reset_left = reset_left - 1;
             if (reset_left == 0) rst <= 1'b0;
+`ifdef QNN_WEIGHT_LOAD
+        end else if (loading) begin  // one word per cycle that wl_valid is high (the port has no ready)
+            rnd_in = xorshift(rnd_in);
+            if (wl_valid) wl_sent = wl_sent + 1;
+            wl_valid <= (wl_sent < WL_WORDS) && (rnd_in[31:16] >= gap);
+            wl_data <= (wl_sent < WL_WORDS) ? wl_mem[wl_sent] : 16'd0;
+            if (wl_done) loading <= 1'b0;
+`endif
         end else begin
             cycle = cycle + 64'd1;
             // the transfers of this edge (values before the edge)

@@ -29,6 +29,7 @@ class Design:
     layers: list[dict]  # per matrix layer: name, kind, n_in, n_out, vectors, pe, simd, macs, cycles
     stages: list[dict] = field(default_factory=list)  # every core instance: name, module, params
     graph_summary: str = ""
+    weight_load_words: int = 0  # 16-bit words the top's weight-load port takes after reset (SPRAM weights; 0: none)
 
     @property
     def ideal_cycles(self) -> int:

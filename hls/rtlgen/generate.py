@@ -18,8 +18,8 @@ from hls.rtlgen.design import Design
 from hls.rtlgen.encoding import BIPOLAR, SIGNED, Encoding
 from hls.rtlgen.folding import Folding, choose_folding, folding_to_dict, layer_cycles
 from hls.rtlgen.layers import MvuLayer, PoolLayer, RequantLayer, hardware_layers
-from hls.rtlgen.memfile import mvu_weight_fields, per_channel_fields, write_rom
-from hls.rtlgen.top import Stage, write_top
+from hls.rtlgen.memfile import load_words, mvu_weight_fields, per_channel_fields, write_rom
+from hls.rtlgen.top import SPRAM_STYLE, WEIGHT_LOAD_FILE, Stage, loaded_stages, write_top
 from qnn.errors import QnnError, UnsupportedOp
 from qnn.ir import nodes as N
 from qnn.ir.graph import IntGraph
@@ -34,12 +34,29 @@ def core_sources() -> list[Path]:
     return [RTL_DIR / c for c in CORES]
 
 
-def mem_style(depth: int) -> int:
-    """Weight ROM style (qnn_mvu MEM_STYLE): block RAM from 128 words deep (a deep LUT ROM is a slow mux tree),
-    else Yosys decides."""
+MEMORY_STYLES = {"bram": 1, "lut": 2, "spram": SPRAM_STYLE}  # --memory LAYER=STYLE -> qnn_mvu MEM_STYLE
+
+
+def mem_style(depth: int, style: str | None = None) -> int:
+    """Weight ROM style (qnn_mvu MEM_STYLE): the one asked for (``MEMORY_STYLES``), else block RAM from 128 words
+    deep (a deep LUT ROM is a slow mux tree), else Yosys decides."""
     from hls.rtlgen.fit import BRAM_MIN_DEPTH
 
+    if style is not None and style != "auto":
+        return MEMORY_STYLES[style]
     return 1 if depth >= BRAM_MIN_DEPTH else 0
+
+
+def parse_memory(spec: list[str] | None) -> dict[str, str]:
+    """``["Gemm_0=spram", ...]`` (``qnn rtl --memory``) -> {layer: style}."""
+    out = {}
+    for item in spec or []:
+        for part in item.split(","):
+            name, _, style = part.strip().partition("=")
+            if not name or style not in (*MEMORY_STYLES, "auto"):
+                raise QnnError(f"--memory {part!r}: write LAYER=STYLE with STYLE one of auto, {', '.join(MEMORY_STYLES)}")
+            out[name] = style
+    return out
 
 
 def acc_encoding(acc_type) -> Encoding:
@@ -92,8 +109,15 @@ def _probed(stage: Stage, frame_elems: int) -> Stage:
     return stage
 
 
-def build_stages(layers, in_type, folding: Folding, mem_dir: Path, in_len: int = 0) -> list[Stage]:
-    """The core instances for ``layers``; ``in_len`` (input elements per inference) sizes the layer probes."""
+def build_stages(layers, in_type, folding: Folding, mem_dir: Path, in_len: int = 0,
+                 memory: dict[str, str] | None = None) -> list[Stage]:
+    """The core instances for ``layers``; ``in_len`` (input elements per inference) sizes the layer probes;
+    ``memory`` names the weight memory style of matrix layers ({layer: auto|bram|lut|spram})."""
+    memory = dict(memory or {})
+    unknown = set(memory) - {ly.name for ly in layers if isinstance(ly, MvuLayer)}
+    if unknown:
+        raise QnnError(f"--memory names unknown layers {sorted(unknown)}: the matrix layers are "
+                       f"{[ly.name for ly in layers if isinstance(ly, MvuLayer)]}")
     enc = Encoding.for_type(in_type, need_zero=_needs_zero(layers, 0))
     elems = None  # elements per word of the stream so far (None: the top input, free to choose)
     frame = in_len  # elements per inference of the stream so far
@@ -137,7 +161,7 @@ def build_stages(layers, in_type, folding: Folding, mem_dir: Path, in_len: int =
             stages.append(Stage(f"{layer.name}_mvu", "qnn_mvu", {
                 "N_IN": layer.n_in, "N_OUT": layer.n_out, "PE": f.pe, "SIMD": f.simd, "IN_BITS": enc.bits,
                 "IN_MODE": enc.mode, "W_BITS": wenc.bits, "W_MODE": wenc.mode, "ACC_BITS": acc.bits,
-                "MEM_STYLE": mem_style(sf * nf), "WEIGHT_FILE": ("file", wname), "BIAS_FILE": ("file", bname)},
+                "MEM_STYLE": mem_style(sf * nf, memory.get(layer.name)), "WEIGHT_FILE": ("file", wname), "BIAS_FILE": ("file", bname)},
                 f.simd, f.pe, enc, acc, layer.name, {"WEIGHT_FILE": wname, "BIAS_FILE": bname}))
             frame = layer.n_out * layer.vectors
             _probed(stages[-1], frame)
@@ -179,11 +203,13 @@ def build_stages(layers, in_type, folding: Folding, mem_dir: Path, in_len: int =
 
 
 def generate_rtl(graph: IntGraph, out_dir: str | Path, folding: Folding | None = None,
-                 target_cycles: int | None = None) -> Design:
+                 target_cycles: int | None = None, memory: dict[str, str] | None = None) -> Design:
     """Write qnn_top.v, the cores, the ROM files and design.json into ``out_dir``; return the design.
 
     ``folding`` gives (PE, SIMD) per matrix layer by IR node name; layers it does not name are folded
-    for ``target_cycles`` (default: 64 multipliers in the slowest layer)."""
+    for ``target_cycles`` (default: 64 multipliers in the slowest layer).  ``memory`` picks weight memory
+    styles per layer ({layer: auto|bram|lut|spram}); SPRAM weights are also written, as the load words of
+    the top's weight-load port, into ``WEIGHT_LOAD_FILE``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     layers, in_type, in_shape = hardware_layers(graph)
@@ -191,7 +217,12 @@ def generate_rtl(graph: IntGraph, out_dir: str | Path, folding: Folding | None =
     if not mvus:
         raise UnsupportedOp("the graph has no Dense or Conv2d layer: nothing to fold")
     fold = choose_folding(mvus, target_cycles, folding)
-    stages = build_stages(layers, in_type, fold, out_dir, int(np.prod(in_shape)))
+    stages = build_stages(layers, in_type, fold, out_dir, int(np.prod(in_shape)), memory)
+    words: list[str] = []
+    for st in loaded_stages(stages):
+        words += load_words(out_dir / st.mems["WEIGHT_FILE"], st.params["PE"] * st.params["SIMD"] * st.params["W_BITS"])
+    if words:
+        atomic_write_text(out_dir / WEIGHT_LOAD_FILE, "\n".join(words) + "\n")
     header = graph.summary()
     atomic_write_text(out_dir / "qnn_top.v", write_top(stages, header))
     for src in core_sources():
@@ -205,7 +236,7 @@ def generate_rtl(graph: IntGraph, out_dir: str | Path, folding: Folding | None =
         layers=[{"name": m.name, "kind": getattr(m, "kind", "conv" if m.conv else "dense"), "n_in": m.n_in, "n_out": m.n_out,
                  "vectors": m.vectors, "pe": fold[m.name].pe, "simd": fold[m.name].simd, "macs": m.macs,
                  "cycles": layer_cycles(m, fold[m.name])} for m in mvus],
-        stages=[s.describe() for s in stages], graph_summary=header)
+        stages=[s.describe() for s in stages], graph_summary=header, weight_load_words=len(words))
     design.save()
     return design
 

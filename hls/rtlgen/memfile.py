@@ -47,3 +47,14 @@ def per_channel_fields(values: np.ndarray, pe: int) -> np.ndarray:
         v = v[:, None]
     c, k = v.shape
     return v.reshape(c // pe, pe * k)
+
+
+def load_words(path: Path, width: int) -> list[str]:
+    """A ROM file's words as the 16-bit load words of a SPRAM memory (``qnn_spram.v``): per word, ceil(width/16)
+    words, bits [15:0] first; hexadecimal lines."""
+    lanes = (width + 15) // 16
+    out = []
+    for line in Path(path).read_text().split():
+        w = int(line, 16)
+        out += [f"{(w >> (16 * k)) & 0xFFFF:04x}" for k in range(lanes)]
+    return out

@@ -63,6 +63,8 @@ def build(design: Design, simulator: str, cache_root: Path, depth: int) -> Build
     simulator_env(simulator)
     mem_dir = str(Path(design.rtl_dir).resolve()) + "/"
     params = {"IN_W": design.in_width, "OUT_W": design.out_width, "DEPTH": max(1, int(depth)), "MEM_DIR": mem_dir}
+    if design.weight_load_words:  # SPRAM weights: the harness loads them first (QNN_WEIGHT_LOAD)
+        params["WL_WORDS"] = design.weight_load_words
     key = fingerprint(design, simulator, params)
     cache_root = Path(cache_root).resolve()  # the tools run in the build folder: no relative paths
     out = cache_root / f"{simulator}-{key}"
@@ -89,9 +91,13 @@ def _gparams(params: dict, prefix: str) -> list[str]:
     return [f"{prefix}{k}=" + (f'"{v}"' if isinstance(v, str) else str(int(v))) for k, v in params.items()]
 
 
+def _defines(params: dict) -> list[str]:
+    return ["-DQNN_WEIGHT_LOAD"] if "WL_WORDS" in params else []
+
+
 def _verilate(tmp: Path, sources: list[str], params: dict) -> None:
     cmd = ["verilator", "--cc", "--exe", "--build", "-O3", "--x-assign", "fast", "--x-initial", "fast",
-           "-Wno-fatal", "-Wno-lint", "-Wno-style", "--top-module", "qnn_harness", "-DQNN_PROBE",
+           "-Wno-fatal", "-Wno-lint", "-Wno-style", "--top-module", "qnn_harness", "-DQNN_PROBE", *_defines(params),
            *_gparams(params, "-G"), "--Mdir", str(tmp / "obj"), "-o", str(tmp / "qnn_sim"),
            str(HERE / "main.cpp"), *sources]
     env = dict(os.environ)
@@ -103,7 +109,7 @@ def _verilate(tmp: Path, sources: list[str], params: dict) -> None:
 
 
 def _icarus(tmp: Path, sources: list[str], params: dict) -> None:
-    cmd = ["iverilog", "-g2005", "-DQNN_PROBE", "-s", "qnn_harness", *_gparams(params, "-Pqnn_harness."),
+    cmd = ["iverilog", "-g2005", "-DQNN_PROBE", *_defines(params), "-s", "qnn_harness", *_gparams(params, "-Pqnn_harness."),
            "-o", str(tmp / "qnn_sim.vvp"), *sources]
     _run(cmd, tmp, dict(os.environ), "icarus")
 
