@@ -68,9 +68,11 @@ def build_board(run: Run, name: str, freq_mhz: float | None = None, baud: int = 
         log(f"folding for {target} cycles/inference (--target-cycles)")
     else:
         target, _, est = fit_target(graph, dev)
-        log(f"fit {dev.name}: {target} cycles/inference, estimated ~{est.lut:.0f} LUTs, {est.bram:g} block RAMs")
+        log(f"fit {dev.name}: {target} cycles/inference, estimated ~{est.lut:.0f} LUTs, {est.bram:g} block RAMs"
+            + (f", {est.spram:g} SPRAMs (weights of {', '.join(k for k, v in est.memory.items() if v == 'spram')}, "
+               "loaded over the UART)" if est.spram else ""))
     with run.step(f"board/{board.name}") as out:
-        design = generate_rtl(graph, out / "rtl", None, target)
+        design = generate_rtl(graph, out / "rtl", None, target, est.memory if est else None)
         for s in SHELL_SOURCES:
             shutil.copy(BOARD_RTL / s, out / "rtl" / s)
         geo = geometry(design)
@@ -80,7 +82,8 @@ def build_board(run: Run, name: str, freq_mhz: float | None = None, baud: int = 
                 "sources": [*design.sources, *SHELL_SOURCES, "board_top.v"], "geometry": geo.to_dict(),
                 "design_id": f"{ident:08x}", "target_cycles": target, "ideal_cycles": design.ideal_cycles,
                 "folding": design.folding,
-                "estimate": {"lut": round(est.lut), "ff": round(est.ff), "bram": est.bram} if est else None,
+                "estimate": {"lut": round(est.lut), "ff": round(est.ff), "bram": est.bram, "spram": est.spram,
+                             "memory": est.memory} if est else None,
                 "attempts": [], "program": None, "bitstream": None}
         info.update(_write_top(out, board, geo, pll, baud, ident))
         if pnr:
@@ -100,7 +103,8 @@ def _implement(out: Path, board: Board, dev, geo, pll, baud: int, ident: int, in
     for attempt in range(1, ATTEMPTS + 1):
         info.update(_write_top(out, board, geo, pll, baud, ident))
         log(f"yosys synth_{board.family} board_top (clock {pll.f_out:g} MHz)")
-        syn = synthesize_sources(sources, TOP, board.family, out, cwd=rtl, netlist=True, timeout=timeout)
+        syn = synthesize_sources(sources, TOP, board.family, out, cwd=rtl, netlist=True, timeout=timeout,
+                                 defines=("QNN_WEIGHT_LOAD",) if geo.wl_words else ())
         probs = fit_problems(syn, dev)
         if probs:
             raise QnnError(f"does not fit {board.name} ({dev.name}): {', '.join(probs)}")
@@ -116,7 +120,7 @@ def _implement(out: Path, board: Board, dev, geo, pll, baud: int, ident: int, in
         pll = choose_clock(board.family, board.osc_mhz, pr["fmax_mhz"] * MARGIN, baud)
         log(f"fmax {pr['fmax_mhz']:.1f} MHz: retrying at {pll.f_out:g} MHz")
     bit, pack_cmd = pack(dev, out, timeout)
-    return {"resources": {k: syn[k] for k in ("lut", "ff", "bram", "dsp", "carry", "cells")},
+    return {"resources": {k: syn[k] for k in ("lut", "ff", "bram", "spram", "dsp", "carry", "cells")},
             "utilization": pr["utilization"], "fmax_mhz": pr["fmax_mhz"], "timing_met": True,
             "critical_path": pr["critical_path"], "pnr_command": pr["pnr_command"], "pack_command": pack_cmd,
             "bitstream": bit, "bitstream_bytes": (out / bit).stat().st_size,

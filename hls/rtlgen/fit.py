@@ -8,13 +8,19 @@ fit can be redone and checked: ``bench/bench_hw.py`` reports the model against Y
 
 ``fit_folding(mvus, build, device)`` walks cycles-per-inference targets from the fastest folding to the
 slowest and returns the first whose estimate fits the device (LUTs under ``LUT_MARGIN`` of the capacity,
-block RAMs within it); if none does it says by how much the slowest misses and which layer dominates.
+block RAMs and SPRAMs within it); if none does it says by how much the slowest misses and which layer dominates.
+
+Memory styles: a weight memory goes to block RAM or LUTs as ``generate.mem_style`` decides, unless the caller
+fixes it (``memory``, ``qnn rtl --memory LAYER=STYLE``).  On a device with SPRAM (the UP5K's four 16K x 16
+single-port RAMs, ``qnn_spram.v``: ceil(width/16) x ceil(depth/16384) of them per memory), a folding that misses
+only for block RAMs or LUTs moves weight memories into SPRAM, the layer with the most block RAMs first, as long as
+the SPRAMs last; the styles chosen are ``Estimate.memory``.
 """
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,16 +42,36 @@ FEATURES = ("mac", "acc", "rom", "stage")
 RIDGE = 0.05  # pull of the prior coefficients in the calibration fit
 
 
+SPRAM_SHAPE = (16384, 16)  # (depth, width) of one iCE40 SB_SPRAM256KA
+SPRAM_STYLE = 3  # qnn_mvu MEM_STYLE
+
+
 @dataclass(frozen=True)
 class Estimate:
     lut: float
     ff: float
     bram: float
     per_stage: dict  # instance name -> (lut, ff, bram)
+    spram: float = 0.0
+    memory: dict = field(default_factory=dict)  # weight memory styles chosen / given: {layer: style}
 
     def to_dict(self) -> dict:
-        return {"lut": round(self.lut), "ff": round(self.ff), "bram": self.bram,
+        return {"lut": round(self.lut), "ff": round(self.ff), "bram": self.bram, "spram": self.spram,
+                "memory": dict(self.memory),
                 "per_stage": {k: [round(v[0]), round(v[1]), v[2]] for k, v in self.per_stage.items()}}
+
+
+def spram_blocks(width: int, depth: int) -> int:
+    """SPRAMs for a width x depth memory in qnn_spram's tiling."""
+    d, w = SPRAM_SHAPE
+    return math.ceil(width / w) * math.ceil(depth / d)
+
+
+def stage_sprams(st) -> int:
+    p = st.params
+    if st.module != "qnn_mvu" or p.get("MEM_STYLE") != SPRAM_STYLE:
+        return 0
+    return spram_blocks(p["PE"] * p["SIMD"] * p["W_BITS"], (p["N_IN"] // p["SIMD"]) * (p["N_OUT"] // p["PE"]))
 
 
 def bram_blocks(width: int, depth: int, family: str, force: bool = False) -> float:
@@ -98,6 +124,8 @@ def features(st, family: str) -> tuple[dict, float]:
         acc = st.in_width + st.out_width
     rom = bram = 0.0
     for i, (w, d) in enumerate(_memories(st)):
+        if st.module == "qnn_mvu" and i == 0 and st.params.get("MEM_STYLE") == SPRAM_STYLE:
+            continue  # the weights are in SPRAM (stage_sprams)
         forced = st.module in ("qnn_mvu", "qnn_vvau") and i == 0 and st.params.get("MEM_STYLE") == 1  # the weight ROM
         b = bram_blocks(w, d, family, force=forced)
         bram += b
@@ -140,16 +168,17 @@ def design_features(stages, family: str) -> dict:
     return tot
 
 
-def estimate(stages, family: str) -> Estimate:
+def estimate(stages, family: str, memory: dict | None = None) -> Estimate:
     coef = _coefficients(family)
     per, lut, ff, bram = {}, 0.0, 0.0, 0.0
+    spram = float(sum(stage_sprams(st) for st in stages))
     for st in stages:
         f, b = features(st, family)
         sl = sum(coef["lut"][k] * f[k] for k in FEATURES)
         sfq = sum(coef["ff"][k] * f[k] for k in FEATURES)
         per[st.name] = (sl, sfq, b)
         lut, ff, bram = lut + sl, ff + sfq, bram + b
-    return Estimate(lut, ff, bram, per)
+    return Estimate(lut, ff, bram, per, spram, dict(memory or {}))
 
 
 def fits(est: Estimate, dev) -> list[str]:
@@ -160,6 +189,8 @@ def fits(est: Estimate, dev) -> list[str]:
         probs.append(f"{est.bram:g} block RAMs > {dev.brams:g}")
     if est.ff > dev.ffs:
         probs.append(f"~{est.ff:.0f} flip-flops > {dev.ffs}")
+    if est.spram > getattr(dev, "sprams", 0):
+        probs.append(f"{est.spram:g} SPRAMs > {getattr(dev, 'sprams', 0)}")
     return probs
 
 
@@ -181,8 +212,9 @@ def candidate_targets(mvus) -> list[int]:
     return out
 
 
-def fit_target(graph, device) -> tuple[int, dict, Estimate]:
-    """The cycles-per-inference target (and its folding, estimate) of the fastest design that fits."""
+def fit_target(graph, device, memory: dict | None = None) -> tuple[int, dict, Estimate]:
+    """The cycles-per-inference target (and its folding, estimate) of the fastest design that fits; ``memory``
+    fixes weight memory styles ({layer: style}), the estimate's ``memory`` holds those used."""
     import tempfile
 
     from hls.rtlgen.folding import choose_folding
@@ -192,20 +224,43 @@ def fit_target(graph, device) -> tuple[int, dict, Estimate]:
     layers, in_type, _ = hardware_layers(graph)
     mvus = [ly for ly in layers if isinstance(ly, (MvuLayer, DwLayer))]
     with tempfile.TemporaryDirectory() as tmp:
-        def build(t):
+        def build(t, mem):
             fold = choose_folding(mvus, t)
-            return fold, build_stages(layers, in_type, fold, Path(tmp))
+            return fold, build_stages(layers, in_type, fold, Path(tmp), memory=mem)
 
-        return fit_folding(mvus, build, device, device.family)
+        return fit_folding(mvus, build, device, device.family, memory)
 
 
-def fit_folding(mvus, build, device, family: str):
-    """(target, folding, estimate) of the fastest folding that fits ``device``; ``build(target)`` returns
-    (folding, stages) for a cycles-per-inference target."""
+def _fit_memories(mvus, build, t, device, family: str, fixed: dict):
+    """(folding, estimate) at target ``t`` with the styles ``fixed``, moving further weight memories into SPRAM
+    (most block RAMs first) while the device has SPRAMs left and the design does not fit yet."""
+    mem = dict(fixed)
+    fold, stages = build(t, mem)
+    est = estimate(stages, family, mem)
+    if not fits(est, device) or not getattr(device, "sprams", 0):
+        return fold, est
+    brams = {st.layer: est.per_stage[st.name][2] for st in stages if st.module == "qnn_mvu" and st.layer not in mem}
+    best = (fold, est)
+    for name in sorted(brams, key=lambda n: -brams[n]):
+        if not brams[name]:
+            break
+        trial = {**mem, name: "spram"}
+        f2, st2 = build(t, trial)
+        e2 = estimate(st2, family, trial)
+        if e2.spram > device.sprams:
+            continue
+        mem, best = trial, (f2, e2)
+        if not fits(e2, device):
+            return best
+    return best
+
+
+def fit_folding(mvus, build, device, family: str, memory: dict | None = None):
+    """(target, folding, estimate) of the fastest folding that fits ``device``; ``build(target, memory)`` returns
+    (folding, stages) for a cycles-per-inference target and weight memory styles {layer: style}."""
     last = None
     for t in candidate_targets(mvus):
-        fold, stages = build(t)
-        est = estimate(stages, family)
+        fold, est = _fit_memories(mvus, build, t, device, family, dict(memory or {}))
         if not fits(est, device):
             return t, fold, est
         last = (t, est)

@@ -20,10 +20,11 @@ class Device:
     brams: float
     dsps: int
     pnr_args: tuple[str, ...] = ()  # nextpnr device options (empty: no open place-and-route model)
+    sprams: int = 0  # single-port RAMs beside the block RAMs (iCE40 UP5K: 4 x SB_SPRAM256KA, 16K x 16)
 
 
 DEVICES: dict[str, Device] = {
-    "up5k": Device("up5k", "ice40", 5280, 5280, 30, 8, ("--up5k", "--package", "sg48")),
+    "up5k": Device("up5k", "ice40", 5280, 5280, 30, 8, ("--up5k", "--package", "sg48"), sprams=4),
     "hx8k": Device("hx8k", "ice40", 7680, 7680, 32, 0, ("--hx8k", "--package", "ct256")),
     "25k": Device("25k", "ecp5", 24288, 24288, 56, 28, ("--25k", "--package", "CABGA381")),
     "45k": Device("45k", "ecp5", 43848, 43848, 108, 72, ("--45k", "--package", "CABGA381")),

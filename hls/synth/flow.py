@@ -46,8 +46,10 @@ def _param_cmd(top: str, params: dict) -> str:
 
 
 def synthesize_sources(sources: list[Path], top: str, family: str, out_dir: Path, params: dict | None = None,
-                       cwd: Path | None = None, netlist: bool = False, timeout: int = 3600, dsp: bool = False) -> dict:
-    """Yosys synthesis of ``top``; returns resource counts, the cell list and the command."""
+                       cwd: Path | None = None, netlist: bool = False, timeout: int = 3600, dsp: bool = False,
+                       defines: tuple[str, ...] = ()) -> dict:
+    """Yosys synthesis of ``top``; returns resource counts, the cell list and the command.  ``defines``: Verilog
+    macros to set (``QNN_WEIGHT_LOAD``: the design's weight-load port goes to the place-and-route shell's pins)."""
     if family not in FAMILIES:
         raise QnnError(f"unknown target {family!r}: choose one of {', '.join(FAMILIES)}")
     out_dir = Path(out_dir).resolve()
@@ -56,6 +58,7 @@ def synthesize_sources(sources: list[Path], top: str, family: str, out_dir: Path
     js = out_dir / f"{top}_{family}.json"
     # ECP5: block RAM memories of the cores with the RAM's output register (hls/synth/ecp5_outreg.py)
     define = f"-D {ecp5_outreg.DEFINE} " if family == "ecp5" else ""
+    define += "".join(f"-D {d} " for d in defines)
     synth = (ecp5_outreg.synth_script(top, synth_command(family, dsp), out_dir) if family == "ecp5"
              else [f"{synth_command(family, dsp)} -top {top}"])
     script = "\n".join([
@@ -83,8 +86,8 @@ def synthesize_sources(sources: list[Path], top: str, family: str, out_dir: Path
 def fit_problems(res: dict, dev: Device) -> list[str]:
     probs = []
     for key, cap, what in (("lut", dev.luts, "LUTs"), ("ff", dev.ffs, "flip-flops"), ("bram", dev.brams, "block RAMs"),
-                           ("dsp", dev.dsps, "DSPs")):
-        if res[key] > cap:
+                           ("dsp", dev.dsps, "DSPs"), ("spram", dev.sprams, "SPRAMs")):
+        if res.get(key, 0) > cap:
             probs.append(f"{res[key]:g} {what} > {cap:g}")
     return probs
 
@@ -97,7 +100,8 @@ def place_and_route(rtl_dir: Path, design, dev: Device, out_dir: Path, freq_mhz:
                                          f" or pip install yowasp-nextpnr-{dev.family})"}
     shell = synthesize_sources(design.source_paths() + [RTL_DIR / "qnn_pnr_shell.v"], "qnn_pnr_shell", dev.family,
                                out_dir, {"IN_W": design.in_width, "OUT_W": design.out_width}, cwd=rtl_dir,
-                               netlist=True, timeout=timeout, dsp=dsp)
+                               netlist=True, timeout=timeout, dsp=dsp,
+                               defines=("QNN_WEIGHT_LOAD",) if design.weight_load_words else ())
     log = out_dir / f"nextpnr_{dev.name}.log"
     # relative to out_dir: the YoWASP build only sees the working directory and below
     args = [*cmd, *dev.pnr_args, "--json", Path(shell["netlist"]).name, "--freq", f"{freq_mhz:g}", "--timing-allow-fail",
@@ -132,11 +136,12 @@ def synthesize(rtl_dir: str | Path, target: str, out_dir: str | Path, device: st
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     res = synthesize_sources(design.source_paths(), design.top, target, out_dir, cwd=rtl_dir, timeout=timeout, dsp=dsp)
-    report = {"target": target, "device": dev.name, **{k: res[k] for k in ("lut", "ff", "bram", "dsp", "lutram", "carry", "cells")},
+    report = {"target": target, "device": dev.name,
+              **{k: res[k] for k in ("lut", "ff", "bram", "spram", "dsp", "lutram", "carry", "cells")},
               "cell_types": res["cell_types"], "yosys_s": res["yosys_s"], "yosys_script": res["script"],
               "dsp_inference": dsp,
               "folding": design.folding, "ideal_cycles": design.ideal_cycles,
-              "capacity": {"lut": dev.luts, "ff": dev.ffs, "bram": dev.brams, "dsp": dev.dsps}}
+              "capacity": {"lut": dev.luts, "ff": dev.ffs, "bram": dev.brams, "dsp": dev.dsps, "spram": dev.sprams}}
     probs = fit_problems(res, dev)
     report["fits"] = not probs
     report["fit_message"] = ("fits" if not probs else

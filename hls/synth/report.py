@@ -8,8 +8,9 @@ from pathlib import Path
 # cell-name patterns per family: what counts as a LUT, a flip-flop, a block RAM (with its weight), a DSP
 _LUT = {"ice40": r"SB_LUT4", "ecp5": r"LUT4", "xilinx": r"LUT[1-6]"}
 _FF = {"ice40": r"SB_DFF\w*", "ecp5": r"TRELLIS_FF", "xilinx": r"FD[RSCP]E?"}
-_BRAM = {"ice40": {"SB_RAM40_4K": 1.0, "SB_SPRAM256KA": 1.0}, "ecp5": {"DP16KD": 1.0, "PDPW16KD": 1.0},
+_BRAM = {"ice40": {"SB_RAM40_4K": 1.0}, "ecp5": {"DP16KD": 1.0, "PDPW16KD": 1.0},
          "xilinx": {"RAMB36E1": 1.0, "RAMB18E1": 0.5}}
+_SPRAM = {"ice40": r"SB_SPRAM256KA", "ecp5": r"^$", "xilinx": r"^$"}  # the UP5K's single-port RAMs, counted apart
 _DSP = {"ice40": r"SB_MAC16", "ecp5": r"MULT18X18D|ALU54B", "xilinx": r"DSP48E1"}
 _LUTRAM = {"ice40": r"^$", "ecp5": r"TRELLIS_DPR16X4", "xilinx": r"RAM\d+[XM]\w*|SRL\w+"}
 _CARRY = {"ice40": r"SB_CARRY", "ecp5": r"CCU2C", "xilinx": r"CARRY4"}
@@ -30,7 +31,8 @@ def summarize(cells: dict[str, int], family: str) -> dict:
         return sum(n for c, n in cells.items() if rx.match(c))
 
     bram = sum(n * _BRAM[family].get(c, 0.0) for c, n in cells.items())
-    return {"lut": count(_LUT[family]), "ff": count(_FF[family]), "bram": bram, "dsp": count(_DSP[family]),
+    return {"lut": count(_LUT[family]), "ff": count(_FF[family]), "bram": bram, "spram": count(_SPRAM[family]),
+            "dsp": count(_DSP[family]),
             "lutram": count(_LUTRAM[family]), "carry": count(_CARRY[family]), "cells": sum(cells.values())}
 
 

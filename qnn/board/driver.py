@@ -16,7 +16,16 @@ import numpy as np
 
 from hls.board.top import Geometry
 from hls.rtlgen.encoding import Encoding
-from qnn.board.protocol import Cmd, ProtocolError, frame, pack_vector, parse_info, read_reply, unpack_outputs
+from qnn.board.protocol import (
+    Cmd,
+    ProtocolError,
+    frame,
+    load_payload,
+    pack_vector,
+    parse_info,
+    read_reply,
+    unpack_outputs,
+)
 from qnn.errors import QnnError
 
 MODES = ("outputs", "argmax")
@@ -34,6 +43,7 @@ class BoardRun:
     wall_s: float = 0.0
     latency_s: list = field(default_factory=list)  # per vector: request written -> reply read
     sim: dict = field(default_factory=dict)  # simulated board: cycles per exchange, modelled board timing
+    weight_load: dict = field(default_factory=dict)  # SPRAM designs: the load frame sent first (words, bytes, wall s)
 
     @property
     def ok(self) -> bool:
@@ -83,6 +93,32 @@ def check_info(t, geo: Geometry, ident: str, retries: int = 2) -> None:
     if got != want or info.design_id != ident:
         raise QnnError(f"the board runs another design (id {info.design_id}, words in/out {got}) than this build "
                        f"(id {ident}, {want}): program the build's bitstream")
+
+
+def load_weights(t, rtl_dir, geo: Geometry, retries: int = 2) -> float:
+    """Send the SPRAM weights (``weight_load.hex`` of the design) in one load frame; returns the seconds it took.
+    The board answers inference frames with 'weights not loaded' until this succeeds (once per power-up)."""
+    from pathlib import Path
+
+    from hls.rtlgen.top import WEIGHT_LOAD_FILE
+
+    f = Path(rtl_dir) / WEIGHT_LOAD_FILE
+    if not f.is_file():
+        raise QnnError(f"{f} is missing: the design keeps weights in SPRAM; regenerate it (`qnn board RUN`)")
+    payload = load_payload(f.read_text())
+    if len(payload) != 2 * geo.wl_words:
+        raise QnnError(f"{f} holds {len(payload) // 2} load words, the build expects {geo.wl_words}: rebuild the board")
+    port = getattr(t, "port", None)  # a serial port: the reply comes once the whole frame is on the wire
+    old = port.timeout if port is not None else None
+    if port is not None:
+        port.timeout = max(old or 0, 2.0 + 2 * (len(payload) + 6) * 10 / port.baudrate)
+    s = time.perf_counter()
+    try:
+        exchange(t, frame(Cmd.LOAD, payload), retries, "weight load")
+    finally:
+        if port is not None:
+            port.timeout = old
+    return time.perf_counter() - s
 
 
 def run_vectors(t, geo: Geometry, in_enc: Encoding, out_enc: Encoding, q: np.ndarray, expected: np.ndarray,

@@ -22,6 +22,7 @@ class Cmd(IntEnum):
     INFER = 0x01
     ARGMAX = 0x02
     INFO = 0x03
+    LOAD = 0x04  # weight load (designs with SPRAM weights): the 16-bit load words, little-endian
 
 
 class Status(IntEnum):
@@ -31,11 +32,12 @@ class Status(IntEnum):
     TIMEOUT = 3
     COMMAND = 4
     OVERRUN = 5
+    NOT_LOADED = 6
 
 
 STATUS_TEXT = {Status.OK: "ok", Status.CHECKSUM: "checksum error", Status.LENGTH: "wrong length",
                Status.TIMEOUT: "timeout (bytes lost mid-frame)", Status.COMMAND: "unknown command",
-               Status.OVERRUN: "input overrun"}
+               Status.OVERRUN: "input overrun", Status.NOT_LOADED: "weights not loaded"}
 
 
 class ProtocolError(Exception):
@@ -94,6 +96,11 @@ def read_reply(read, max_skip: int = 1 << 16) -> Reply:
     if checksum(head + rest[:n]) != rest[n]:
         raise ProtocolError("corrupt", "reply checksum mismatch")
     return Reply(head[0], rest[:n])
+
+
+def load_payload(words_hex: str) -> bytes:
+    """The load frame's payload from ``weight_load.hex`` (one 16-bit word a line): the words, little-endian."""
+    return b"".join(int(w, 16).to_bytes(2, "little") for w in words_hex.split())
 
 
 def pack_vector(values: np.ndarray, geo: Geometry, enc: Encoding) -> bytes:

@@ -15,7 +15,7 @@ from hls.board.boards import BOARDS, board_named
 from hls.board.build import board_dir, load_board
 from hls.board.top import Geometry
 from hls.rtlgen.design import load_design
-from qnn.board.driver import BoardRun, check_info, model_board_timing, run_vectors
+from qnn.board.driver import BoardRun, check_info, load_weights, model_board_timing, run_vectors
 from qnn.board.transport import SerialTransport, SimTransport
 from qnn.errors import CheckFailed, QnnError
 from qnn.run import Run
@@ -81,7 +81,8 @@ def board_run(run: Run, port: str, board: str | None = None, n: int | None = 200
         from sim.board.build import build_sim, sim_cpb
 
         cpb = sim_cpb(geo, design.ideal_cycles)
-        exe = build_sim(board_named(name), rtl, info["sources"], cpb, board_dir(run, board_named(name)) / "sim")
+        exe = build_sim(board_named(name), rtl, info["sources"], cpb, board_dir(run, board_named(name)) / "sim",
+                        weight_load=bool(geo.wl_words))
         t = SimTransport(exe, timeout or 60.0, Path(info["dir"]) / "sim_board.log")
     else:
         cpb = info["cycles_per_bit"]
@@ -89,13 +90,17 @@ def board_run(run: Run, port: str, board: str | None = None, n: int | None = 200
         t = SerialTransport(port, info["baud"], timeout or max(1.0, 4 * frame_s))
     try:
         check_info(t, geo, info["design_id"])
+        load_s = load_weights(t, rtl, geo, retries) if geo.wl_words else None
         res = run_vectors(t, geo, design.in_encoding, design.out_encoding, q, expected, mode=mode, retries=retries,
                           progress=progress)
+        if load_s is not None:
+            res.weight_load = {"words": geo.wl_words, "bytes": 2 * geo.wl_words + 5, "wall_s": round(load_s, 3)}
     finally:
         closed = t.close()
     if port == "sim":
         res.sim = {"cycles_per_bit": cpb, "cycles": closed.get("cycles"),
-                   **model_board_timing(closed.get("replies", [])[1:], geo, info["clock_mhz"], info["baud"])}
+                   **model_board_timing(closed.get("replies", [])[2 if geo.wl_words else 1:], geo, info["clock_mhz"],
+                                        info["baud"])}
     out = {"source": source, "board": name, "port": port, **res.to_dict()}
     atomic_write_text(Path(info["dir"]) / f"run_{'sim' if port == 'sim' else 'serial'}.json", json.dumps(out, indent=2))
     if not res.ok:

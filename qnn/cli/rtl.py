@@ -23,27 +23,34 @@ def register(app: typer.Typer) -> None:
         folding: str = typer.Option(None, "--folding", help='Per-layer folding, JSON or a JSON file: {"Gemm_0": {"pe": 4, "simd": 16}}.'),
         target_cycles: int = typer.Option(None, "--target-cycles", help="Fold the layers not given in --folding to meet this many cycles per inference."),
         fit: str = typer.Option(None, "--fit", help="Fold for the highest throughput that fits this device (resource model): up5k, hx8k, ecp5-25k, ecp5-45k, ecp5-85k, xc7a35t, xc7a100t."),
+        memory: list[str] = typer.Option(None, "--memory", help="Weight memory of a matrix layer: LAYER=auto|bram|lut|spram (repeat, or comma-separated). spram: the iCE40 UP5K's SPRAM, loaded after reset; --fit up5k picks it by itself where block RAMs run out."),
     ) -> None:
         """Generate synthesizable Verilog (qnn_top + cores + ROM files) into RUN/rtl."""
         from rich.console import Console
         from rich.table import Table
 
         from hls.rtlgen import generate_rtl, parse_folding
+        from hls.rtlgen.generate import parse_memory
         from qnn.run import Run
 
         r = Run(run)
         graph = r.graph()
         fit_note = ""
+        mem = parse_memory(memory)
         if fit:
             from hls.rtlgen.fit import fit_target
             from hls.synth.devices import device_named
 
             dev = device_named(fit)
-            target_cycles, _, est = fit_target(graph, dev)
-            fit_note = (f"--fit {dev.name}: estimated ~{est.lut:.0f} LUTs, ~{est.ff:.0f} FFs, {est.bram:g} block RAMs "
-                        f"of {dev.luts} / {dev.ffs} / {dev.brams:g}")
+            target_cycles, _, est = fit_target(graph, dev, mem)
+            mem = est.memory
+            fit_note = (f"--fit {dev.name}: estimated ~{est.lut:.0f} LUTs, ~{est.ff:.0f} FFs, {est.bram:g} block RAMs"
+                        + (f", {est.spram:g} SPRAMs" if dev.sprams else "")
+                        + f" of {dev.luts} / {dev.ffs} / {dev.brams:g}" + (f" / {dev.sprams}" if dev.sprams else ""))
+            if any(v == "spram" for v in mem.values()):
+                fit_note += "; weights in SPRAM (loaded after reset): " + ", ".join(k for k, v in mem.items() if v == "spram")
         with r.step("rtl") as tmp:
-            design = generate_rtl(graph, tmp, parse_folding(folding), target_cycles)
+            design = generate_rtl(graph, tmp, parse_folding(folding), target_cycles, mem)
         t = Table(title=f"RTL for {r.name}: {r.rtl_dir}")
         for c in ("layer", "kind", "in x out", "vectors", "PE", "SIMD", "cycles/inference"):
             t.add_column(c)

@@ -28,8 +28,8 @@ def sim_cpb(geo, ideal_cycles: int) -> int:
     return max(4, -(-2 * ideal_cycles // byte_bits))
 
 
-def build_sim(board: Board, rtl_dir: Path, sources: list[str], cpb: int, cache: Path) -> Path:
-    """The simulator executable (built when missing)."""
+def build_sim(board: Board, rtl_dir: Path, sources: list[str], cpb: int, cache: Path, weight_load: bool = False) -> Path:
+    """The simulator executable (built when missing); ``weight_load``: the design has a weight-load port."""
     simulator_env("verilator")
     rtl_dir = Path(rtl_dir).resolve()
     params = {"CPB": cpb, "TIMEOUT": TIMEOUT_BYTES * 10 * cpb, "MEM_DIR": str(rtl_dir) + "/"}
@@ -39,7 +39,9 @@ def build_sim(board: Board, rtl_dir: Path, sources: list[str], cpb: int, cache: 
     h = hashlib.sha256()
     for s in sources:
         h.update(s.encode() + b"\0" + (rtl_dir / s).read_bytes())
+    vdefs = ["-DQNN_SIM", *(["-DQNN_WEIGHT_LOAD"] if weight_load else [])]
     h.update((HERE / "main.cpp").read_bytes() + repr(sorted(params.items())).encode() + repr(sorted(defines.items())).encode())
+    h.update(repr(vdefs).encode())
     h.update(_version("verilator").encode() + VERILATOR_MAKE.encode())
     cache = Path(cache).resolve()
     out = cache / h.hexdigest()[:16]
@@ -52,7 +54,7 @@ def build_sim(board: Board, rtl_dir: Path, sources: list[str], cpb: int, cache: 
     cflags = " ".join(f"-D{k}={v}" for k, v in defines.items())
     gparams = [f"-G{k}=" + (f'"{v}"' if isinstance(v, str) else str(v)) for k, v in params.items()]
     cmd = ["verilator", "--cc", "--exe", "--build", "-O3", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal",
-           "-Wno-lint", "-Wno-style", "--top-module", "board_top", "-DQNN_SIM", *gparams, "-CFLAGS", cflags,
+           "-Wno-lint", "-Wno-style", "--top-module", "board_top", *vdefs, *gparams, "-CFLAGS", cflags,
            "--Mdir", str(tmp / "obj"), "-o", str(tmp / "board_sim"), str(HERE / "main.cpp"),
            *(str(rtl_dir / s) for s in sources)]
     env = dict(os.environ)

@@ -8,7 +8,13 @@
 // output element, 2 bytes, the first one on ties), 0x03 info (no payload; reply: protocol version,
 // IN_WORDS, IN_WB, OUT_WORDS, OUT_WB, DESIGN_ID).  STATUS 0 is ok; an error reply has no payload:
 // 1 checksum, 2 length, 3 timeout (a byte lost mid-frame: no byte for TIMEOUT cycles), 4 command,
-// 5 overrun (an input word came before the network took the previous one).
+// 5 overrun (an input word came before the network took the previous one), 6 weights not loaded.
+// Weight load (a design whose weights are in SPRAM, compiled with QNN_WEIGHT_LOAD; WL_WORDS > 0): command
+// 0x04 load weights (payload: the WL_WORDS 16-bit load words of weight_load.hex, least significant byte
+// first; reply: ok, no payload) restarts the network's load counters and streams the words into its load
+// port as they arrive; only a frame whose checksum is right (and that filled every memory) marks the
+// weights loaded.  Until then infer and argmax frames are answered with error 6 and reach no network.  The
+// SPRAM contents survive the network resets that follow errors; a failed load frame leaves them not loaded.
 // Input words stream into the network as they arrive; its output words are taken as soon as they come
 // (a network may answer before its whole input is in: a streaming convolution) into a buffer of
 // OUT_WORDS words, sent once the checksum has been checked.  An error resets the network for 16 cycles,
@@ -28,6 +34,7 @@ module qnn_board_shell #(
     parameter OUT_SIGNED = 0,        // output elements are two's complement (argmax compares signed)
     parameter DESIGN_ID  = 0,        // 32-bit identifier of the generated design (info reply)
     parameter HEARTBEAT  = 22,       // bit of a free-running counter shown on led_alive
+    parameter WL_WORDS   = 0,        // 16-bit weight-load words (0: the weights are all ROMs; else QNN_WEIGHT_LOAD)
     parameter MEM_DIR    = "./"      // qnn_top ROM folder
 ) (
     input  wire clk,
@@ -47,13 +54,15 @@ module qnn_board_shell #(
     localparam INFO_LEN = 11;
     localparam TW = $clog2(TIMEOUT + 1);
     localparam [7:0] SOF_REQ = 8'hA5, SOF_REP = 8'h5A, VERSION = 8'd1;
-    localparam [7:0] CMD_INFER = 8'h01, CMD_ARGMAX = 8'h02, CMD_INFO = 8'h03;
+    localparam [7:0] CMD_INFER = 8'h01, CMD_ARGMAX = 8'h02, CMD_INFO = 8'h03, CMD_LOAD = 8'h04;
     localparam [7:0] ST_OK = 8'd0, ERR_CHECKSUM = 8'd1, ERR_LENGTH = 8'd2, ERR_TIMEOUT = 8'd3,
-                     ERR_COMMAND = 8'd4, ERR_OVERRUN = 8'd5;
+                     ERR_COMMAND = 8'd4, ERR_OVERRUN = 8'd5, ERR_NOT_LOADED = 8'd6;
+    localparam integer WL_LEN_I = 2 * WL_WORDS;
+    localparam [15:0] WL_LEN = WL_LEN_I[15:0];
     localparam [OUT_EW-1:0] SIGN_FLIP = OUT_SIGNED ? ({{(OUT_EW-1){1'b0}}, 1'b1} << (OUT_EW - 1)) : {OUT_EW{1'b0}};
 
     initial begin
-        if (IN_LEN > 65535 || OUT_LEN > 65535 || OUT_N * OUT_EW != OUT_W || IN_WORDS < 1 || OUT_WORDS < 1) begin
+        if (IN_LEN > 65535 || OUT_LEN > 65535 || WL_LEN_I > 65535 || OUT_N * OUT_EW != OUT_W || IN_WORDS < 1 || OUT_WORDS < 1) begin
             $display("qnn_board_shell: bad geometry IN_LEN=%0d OUT_LEN=%0d OUT_N*OUT_EW=%0d OUT_W=%0d",
                      IN_LEN, OUT_LEN, OUT_N * OUT_EW, OUT_W);
             $finish;
@@ -81,16 +90,26 @@ module qnn_board_shell #(
     wire in_ready, out_valid;
     wire [OUT_W-1:0] out_data;
     reg out_take;
+    reg wl_valid;       // one load word for the network's load port
+    reg [15:0] wl_word;
+    reg loaded;         // the weights are in (always, without a load port)
+    wire wl_done;
     qnn_top #(.MEM_DIR(MEM_DIR)) u_top (
         .clk(clk), .rst(rst || flush != 0),
         .in_valid(in_valid), .in_ready(in_ready), .in_data(in_word),
         .out_valid(out_valid), .out_ready(out_take), .out_data(out_data)
+`ifdef QNN_WEIGHT_LOAD
+        , .wl_valid(wl_valid), .wl_data(wl_word), .wl_done(wl_done)
+`endif
     );
+`ifndef QNN_WEIGHT_LOAD
+    assign wl_done = 1'b1;
+`endif
 
     // --- protocol -----------------------------------------------------------------------------
     localparam [3:0] S_IDLE = 4'd0, S_CMD = 4'd1, S_LEN0 = 4'd2, S_LEN1 = 4'd3, S_DATA = 4'd4, S_SKIP = 4'd5,
                      S_CHK = 4'd6, S_FLUSH = 4'd7, S_ARG_LOAD = 4'd8, S_ARG_SCAN = 4'd9, S_HDR = 4'd10,
-                     S_LOAD = 4'd11, S_PAY = 4'd12, S_SUM = 4'd13;
+                     S_LOAD = 4'd11, S_PAY = 4'd12, S_SUM = 4'd13, S_WLD = 4'd14;
     reg [3:0] state;
     reg [7:0] cmd, sum, status, err;
     reg [15:0] len, cnt;
@@ -123,10 +142,12 @@ module qnn_board_shell #(
         end
     endgenerate
     wire [15:0] rx_len = {rx_data, len[7:0]};
-    wire known = (cmd == CMD_INFER) || (cmd == CMD_ARGMAX) || (cmd == CMD_INFO);
-    wire [15:0] want = (cmd == CMD_INFO) ? 16'd0 : IN_LEN[15:0];
+    wire is_load = (WL_WORDS > 0) && (cmd == CMD_LOAD);
+    wire known = (cmd == CMD_INFER) || (cmd == CMD_ARGMAX) || (cmd == CMD_INFO) || is_load;
+    wire [15:0] want = (cmd == CMD_INFO) ? 16'd0 : is_load ? WL_LEN : IN_LEN[15:0];
+    wire unloaded = (cmd == CMD_INFER || cmd == CMD_ARGMAX) && !loaded;
     wire [OUT_EW-1:0] key = osr[OUT_EW-1:0] ^ SIGN_FLIP;  // signed order as unsigned order
-    wire receiving = (state >= S_CMD) && (state <= S_CHK);
+    wire receiving = ((state >= S_CMD) && (state <= S_CHK)) || (state == S_WLD);
     wire tx_go = tx_valid && tx_ready;
     wire [7:0] out_byte = osr[7:0];
     wire [OUT_WB*8-1:0] out_ext;  // the output word zero-extended to whole bytes
@@ -209,9 +230,11 @@ module qnn_board_shell #(
         if (out_valid && out_take) owr <= owr + 1'b1;
         if (in_valid && in_ready) in_valid <= 1'b0;
         if (flush != 0) flush <= flush - 1'b1;
+        wl_valid <= 1'b0;
         if (rst) begin
             state <= S_IDLE;
             in_valid <= 1'b0;
+            loaded <= (WL_WORDS == 0);
             flush <= 5'd0;
             owr <= 0;
             err_led <= 1'b0;
@@ -249,9 +272,26 @@ module qnn_board_shell #(
                     bcnt <= 0;
                     if (!known) err <= ERR_COMMAND;
                     else if (rx_len != want) err <= ERR_LENGTH;
+                    else if (unloaded) err <= ERR_NOT_LOADED;
                     if (rx_len == 0) state <= S_CHK;
-                    else if (!known || rx_len != want) state <= S_SKIP;
-                    else state <= S_DATA;
+                    else if (!known || rx_len != want || unloaded) state <= S_SKIP;
+                    else if (is_load) begin
+                        state <= S_WLD;
+                        loaded <= 1'b0;
+                        flush <= 5'd16;  // restart the load counters (the next byte is >= 10 bit times away)
+                    end else state <= S_DATA;
+                end
+                S_WLD: if (rx_valid) begin  // load words: low byte, then high byte
+                    sum <= sum + rx_data;
+                    bcnt <= bcnt + 1'b1;
+                    if (bcnt[0]) begin
+                        wl_valid <= 1'b1;
+                        wl_word <= {rx_data, in_sr[7:0]};
+                    end else begin
+                        in_sr[7:0] <= rx_data;
+                    end
+                    cnt <= cnt - 1'b1;
+                    if (cnt == 1) state <= S_CHK;
                 end
                 S_DATA: if (rx_valid) begin
                     sum <= sum + rx_data;
@@ -276,6 +316,12 @@ module qnn_board_shell #(
                 S_CHK: if (rx_valid) begin
                     if (err != ST_OK) reply(err, 16'd0);
                     else if (rx_data != sum) reply(ERR_CHECKSUM, 16'd0);
+                    else if (is_load) begin
+                        if (wl_done) begin
+                            loaded <= 1'b1;
+                            reply(ST_OK, 16'd0);
+                        end else reply(ERR_LENGTH, 16'd0);  // (cannot happen: the length was checked)
+                    end
                     else if (cmd == CMD_INFO) reply(ST_OK, INFO_LEN[15:0]);
                     else if (cmd == CMD_INFER) reply(ST_OK, OUT_LEN[15:0]);
                     else begin
