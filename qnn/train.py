@@ -1,10 +1,12 @@
 """Quantization-aware training (Brevitas) with checkpoints per epoch, resume, and deterministic re-runs.
 
 The loop is plain PyTorch: seeded shuffling with NumPy, Adam or SGD, a cosine or step learning-rate schedule,
-optional random-shift augmentation. Methods for little data (``qnn.train_methods``), all off by default: SpecAugment
-masks on the input map (time = rows, frequency = columns), mixup, label smoothing, and knowledge distillation
-from a float teacher run (``distill``). Every epoch writes ``checkpoints/epoch_NNN.pt`` and ``checkpoint.pt`` (the
-latest, with optimizer/scheduler/RNG state so ``resume`` continues exactly) and appends to ``metrics.json``.
+optional random-shift augmentation; Brevitas' integer quantizers train through one fused autograd op each
+(``qnn.models.fast_quant``: same values and gradients, eval and export untouched). Methods for little data
+(``qnn.train_methods``), all off by default: SpecAugment masks on the input map (time = rows, frequency =
+columns), mixup, label smoothing, and knowledge distillation from a float teacher run (``distill``). Every epoch
+writes ``checkpoints/epoch_NNN.pt`` and ``checkpoint.pt`` (the latest, with optimizer/scheduler/RNG state so
+``resume`` continues exactly) and appends to ``metrics.json``.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from torch import nn
 from qnn.data.base import Dataset
 from qnn.errors import QnnError
 from qnn.models import ModelSpec, build_model
+from qnn.models.fast_quant import fuse_int_quant
 from qnn.run import Run
 from qnn.train_methods import mixup_batch, soft_loss, spec_augment
 from qnn.util.atomic import atomic_path
@@ -163,6 +166,7 @@ def train(run: Run, spec: ModelSpec, cfg: TrainConfig, train_ds: Dataset, resume
     np.random.seed(cfg.seed)
     tr, va = split_train_val(train_ds, cfg.val_fraction, cfg.seed)
     model = build_model(spec)
+    fuse_int_quant(model)  # Brevitas' quantizer as one autograd op while training (same values, qnn.models.fast_quant)
     steps = int(np.ceil(len(tr) / cfg.batch_size))
     opt, sched = _make_optimizer(model, cfg, steps)
     history: list[dict] = []
