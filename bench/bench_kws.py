@@ -9,7 +9,8 @@ from the hash test split.
 
 A job is CONFIG:FOLDS (``0``, ``0-4``, ``1,3``); configuration names are FAMILY-BITS-WHAT (``bench/kws_configs.py``):
 ``cnn-w4a4-baseline`` (none of the new methods), ``cnn-w4a4-plus-mixup`` (one added to the baseline),
-``cnn-w4a4-full`` (every method), ``cnn-w4a4-no-pitch`` (one off from full).
+``cnn-w4a4-full`` (every method), ``cnn-w4a4-no-pitch`` (one off from full); a suffix ``-eN`` trains N epochs
+instead of the recipe's 20 (``dscnn-w4a4-baseline-e10``).
 Runs live in bench/runs/kws/<config>/folds/fold_<i>/ (run directories ``qnn eval`` accepts); finished folds are
 kept, interrupted ones resume, so the command can be re-run at will. Torch uses one thread per process.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -34,6 +36,15 @@ K = 5
 
 
 def parse_name(name: str) -> dict:
+    c = _parse_recipe(name)
+    m = re.fullmatch(r".*-e(\d+)", name)
+    if m:
+        c["train"]["epochs"] = int(m.group(1))
+    return c
+
+
+def _parse_recipe(name: str) -> dict:
+    name = re.sub(r"-e\d+$", "", name)
     family, bits, *rest = name.split("-")
     what = "-".join(rest)
     if family not in C.FAMILIES or not rest:
