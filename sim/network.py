@@ -4,8 +4,9 @@ The default engine is the harness (``hls/rtl/qnn_harness.v``): the testbench liv
 streams the vectors from memory with random input gaps and output backpressure and writes every output word
 to a file, so Verilator runs at millions of cycles per second.  Passes:
 
-1. exactness: every vector (in chunks of ``CHUNK_VECTORS``), gaps and backpressure on, drained and checked
-   for extra words; each output compared with ``golden.run_integer``;
+1. exactness: every vector, gaps and backpressure on, drained and checked for extra words; each output
+   compared with ``golden.run_integer``.  The vectors run as contiguous shards (``sim.harness.shards``): ``jobs``
+   simulator processes in parallel, none longer than ``CHUNK_VECTORS``; their outputs merged in order;
 2. back to back: the first ``throughput_vectors`` again with no gaps: latency (first input word accepted ->
    last output word of vector 0) and steady-state cycles per inference (second half of the frames) against
    the ideal ceil(MACs / (PE*SIMD)) of the slowest layer;
@@ -30,6 +31,7 @@ from qnn.ir.graph import IntGraph
 from sim.compare import compare_outputs
 from sim.harness.build import build
 from sim.harness.run import Pass, run_pass
+from sim.harness.shards import Shard, plan, resolve_jobs, run_shards, shard_of, shard_rows
 from sim.harness.vectors import hex_lines, unpack
 from sim.probe import compare_taps, first_layer, taps
 from sim.result import SimResult
@@ -47,19 +49,19 @@ def _limits(design: Design, wpv: int, n: int) -> tuple[int, int]:
 def simulate(rtl_dir: str | Path, graph: IntGraph, q: np.ndarray, *, simulator: str = "verilator",
              work_dir: str | Path, waves: bool = False, gap: float = 0.2, backpressure: float = 0.3,
              throughput_vectors: int = 16, seed: int = 0, engine: str = "harness", trace: bool = False,
-             trace_vectors: int = 4, build_dir: str | Path | None = None, progress=None) -> SimResult:
+             trace_vectors: int = 4, build_dir: str | Path | None = None, progress=None, jobs: int = 1) -> SimResult:
     """Simulate ``q`` (integer inputs, [N, ...]) through the design in ``rtl_dir``; compare with golden.
 
     ``build_dir``: cache of simulator builds (default ``<rtl_dir>/../sim/build``); ``progress(done, total)``
-    is called as vectors complete in the exactness pass."""
+    is called as vectors complete in the exactness pass; ``jobs``: parallel simulator processes for the
+    exactness pass (contiguous shards of the vectors, ``sim.harness.shards``; 0 = one per CPU core)."""
     if engine not in ENGINES:
         raise QnnError(f"unknown simulation engine {engine!r}: choose {' or '.join(ENGINES)}")
     if engine == "cocotb" or waves:
-        from sim.network_cocotb import simulate_cocotb
-
         if load_design(rtl_dir).weight_load_words:
             raise QnnError("this design keeps weights in SPRAM, loaded after reset, which only the harness engine "
                            "does: use --engine harness (and no --waves)")
+        from sim.network_cocotb import simulate_cocotb
 
         return simulate_cocotb(rtl_dir, graph, q, simulator=simulator, work_dir=work_dir, waves=waves, gap=gap,
                                backpressure=backpressure, throughput_vectors=throughput_vectors, seed=seed)
@@ -77,7 +79,10 @@ def simulate(rtl_dir: str | Path, graph: IntGraph, q: np.ndarray, *, simulator: 
                        "regenerate the RTL (`qnn rtl RUN`)")
     wpv, wpo = design.in_len // design.in_elems, design.out_len // design.out_elems
     m = max(1, min(throughput_vectors, n))
-    chunk = CHUNK_VECTORS if simulator == "verilator" else min(n, CHUNK_VECTORS)
+    jobs = resolve_jobs(jobs)
+    shards = plan(n, jobs, CHUNK_VECTORS)
+    # Verilator's vector memory is always CHUNK_VECTORS deep (one build for every run); Icarus builds in a second
+    chunk = CHUNK_VECTORS if simulator == "verilator" else max(len(s) for s in shards)
     cache = Path(build_dir) if build_dir else Path(design.rtl_dir).parent / "sim" / "build"
     b = build(design, simulator, cache, depth=max(chunk, m, trace_vectors if trace else 0) * wpv)
     work = Path(work_dir) / f"harness_{simulator}"
@@ -86,25 +91,24 @@ def simulate(rtl_dir: str | Path, graph: IntGraph, q: np.ndarray, *, simulator: 
         return hex_lines(flat[lo:hi], design.in_elems, design.in_encoding)
 
     def one_pass(lo: int, hi: int, *, gap_: float, bp_: float, seed_: int, probe_first: int = 0,
-                 probe_count: int = 0, report=None) -> Pass:
+                 probe_count: int = 0, report=None, folder: Path = work) -> Pass:
         limit, drain = _limits(design, wpv, hi - lo)
-        p = run_pass(b, work, vectors_hex(lo, hi), words=(hi - lo) * wpv, out_words=(hi - lo) * wpo, gap=gap_,
+        p = run_pass(b, folder, vectors_hex(lo, hi), words=(hi - lo) * wpv, out_words=(hi - lo) * wpo, gap=gap_,
                      backpressure=bp_, seed=seed_, max_cycles=limit, drain=drain, probe_first=probe_first,
                      probe_count=probe_count, progress=report)
         _check_protocol(p, simulator, lo, hi, wpo)
         return p
 
-    # 1. exactness, chunk by chunk
-    words: list[int] = []
-    cycles1, exact_s, exact_cpu = 0, 0.0, 0.0
-    for c, lo in enumerate(range(0, n, chunk)):
-        hi = min(n, lo + chunk)
-        rep = (lambda k, lo=lo: progress(lo + k // wpo, n)) if progress else None
-        p = one_pass(lo, hi, gap_=gap, bp_=backpressure, seed_=seed + c, report=rep)
-        words += p.words
-        cycles1 += p.cycles
-        exact_s += p.wall_s
-        exact_cpu += p.cpu_s
+    # 1. exactness: the shards in parallel (each its own process and folder), merged in order
+    def shard_pass(s: Shard, report) -> Pass:
+        rep = (lambda k: report(k // wpo)) if report else None
+        return one_pass(s.lo, s.hi, gap_=gap, bp_=backpressure, seed_=seed + s.index, report=rep,
+                        folder=work / f"shard{s.index}" if len(shards) > 1 else work)
+
+    passes, exact_s = run_shards(shards, jobs, shard_pass, (lambda k: progress(k, n)) if progress else None)
+    words = [w for p in passes for w in p.words]
+    cycles1 = sum(p.cycles for p in passes)
+    exact_cpu = sum(p.cpu_s for p in passes)
     got = unpack(words, design.out_elems, design.out_encoding).reshape(n, -1)
     c1 = compare_outputs(got, expected)
     # 2. back to back
@@ -123,13 +127,13 @@ def simulate(rtl_dir: str | Path, graph: IntGraph, q: np.ndarray, *, simulator: 
         build_s=b.build_s, sim_s=round(sim_s, 3), vectors_per_s=n / exact_s if exact_s else 0.0,
         sim_cycles=int(cycles1 + p2.cycles), gap=gap, backpressure=backpressure, folding=design.folding,
         engine="harness", exact_s=round(exact_s, 3), exact_cpu_s=round(exact_cpu, 3), cycles_per_s=cycles1 / exact_s if exact_s else 0.0,
-        build_cached=b.cached)
+        build_cached=b.cached, jobs=min(jobs, len(shards)), shards=shard_rows(shards, passes))
     # 3. layer probe
     if taps(design) and (res.mismatches or trace):
         if res.mismatches:  # replay the chunk of the first differing vector up to it, recording its frame
             v = res.mismatches[0]["vector"]
-            lo = (v // chunk) * chunk
-            first, count, seed_ = v - lo, 1, seed + v // chunk
+            sh = shard_of(shards, v)
+            lo, first, count, seed_ = sh.lo, v - sh.lo, 1, seed + sh.index
         else:
             lo, first, count, seed_ = 0, 0, min(trace_vectors, n), seed
         pp = one_pass(lo, lo + first + count, gap_=gap, bp_=backpressure, seed_=seed_, probe_first=first,

@@ -55,24 +55,30 @@ def _write_top(out: Path, board: Board, geo, pll, baud: int, ident: int) -> dict
 
 
 def build_board(run: Run, name: str, freq_mhz: float | None = None, baud: int = 115200, pnr: bool = True,
-                timeout: int = 3600, log=lambda msg: None, target_cycles: int | None = None) -> dict:
+                timeout: int = 3600, log=lambda msg: None, target_cycles: int | None = None,
+                memory: dict | None = None) -> dict:
     """Build RUN/board/<name>/ (see the module docstring); returns what board.json records.
 
     ``target_cycles`` folds for that many cycles per inference instead of the fastest folding that fits
-    (the UART needs milliseconds per vector: a slower, smaller folding costs no throughput and routes faster)."""
+    (the UART needs milliseconds per vector: a slower, smaller folding costs no throughput and routes faster).
+    ``memory`` fixes weight memory styles ({layer: auto|bram|lut|spram}); the fit may add SPRAM on the UP5K."""
     board = board_named(name)
     dev = device_named(board.device)
     graph = run.graph()
     if target_cycles:
         target, est = target_cycles, None
+        mem = dict(memory or {})
         log(f"folding for {target} cycles/inference (--target-cycles)")
     else:
-        target, _, est = fit_target(graph, dev)
+        target, _, est = fit_target(graph, dev, memory)
+        mem = est.memory
         log(f"fit {dev.name}: {target} cycles/inference, estimated ~{est.lut:.0f} LUTs, {est.bram:g} block RAMs"
             + (f", {est.spram:g} SPRAMs (weights of {', '.join(k for k, v in est.memory.items() if v == 'spram')}, "
                "loaded over the UART)" if est.spram else ""))
     with run.step(f"board/{board.name}") as out:
-        design = generate_rtl(graph, out / "rtl", None, target, est.memory if est else None)
+        if any(v == "spram" for v in mem.values()) and not dev.sprams:
+            raise QnnError(f"--memory spram: the {board.name}'s {dev.name} has no SPRAM (only the iCE40 UP5K has)")
+        design = generate_rtl(graph, out / "rtl", None, target, mem)
         for s in SHELL_SOURCES:
             shutil.copy(BOARD_RTL / s, out / "rtl" / s)
         geo = geometry(design)

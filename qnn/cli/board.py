@@ -20,7 +20,8 @@ def print_build(info: dict) -> None:
                   f"{info['target_cycles']} cycles/inference; clock {info['clock_mhz']:g} MHz from the PLL "
                   f"({_pll_text(info['pll'])}); UART {info['baud']} baud = {info['cycles_per_bit']} cycles/bit")
     if info.get("bitstream"):
-        console.print(f"resources: LUT {res.get('lut')}, FF {res.get('ff')}, BRAM {res.get('bram'):g}, "
+        spram = f", SPRAM {res['spram']} (weights loaded over the UART)" if res.get("spram") else ""
+        console.print(f"resources: LUT {res.get('lut')}, FF {res.get('ff')}, BRAM {res.get('bram'):g}{spram}, "
                       f"DSP {res.get('dsp')}; placed: {util}")
         console.print(f"timing met: fmax {info['fmax_mhz']:.1f} MHz >= {info['clock_mhz']:g} MHz; bitstream "
                       f"{info['bitstream']} ({info['bitstream_bytes']:,} bytes)")
@@ -44,15 +45,18 @@ def register(app: typer.Typer) -> None:
         pnr: bool = typer.Option(True, "--pnr/--no-pnr", help="Synthesize, place, route and pack (else: sources only)."),
         timeout: int = typer.Option(3600, "--timeout", help="Seconds allowed per Yosys / nextpnr run."),
         target_cycles: int = typer.Option(None, "--target-cycles", help="Fold for this many cycles per inference instead of the fastest folding that fits (the UART needs milliseconds per vector anyway)."),
+        memory: list[str] = typer.Option(None, "--memory", help="Weight memory of a matrix layer: LAYER=auto|bram|lut|spram (iCEBreaker: spram weights are sent over the UART before inference; the fit picks it by itself where block RAMs run out)."),
     ) -> None:
         """Fold to fit the board, synthesize, place and route at the PLL clock, write the bitstream and the
         PCF / LPF into RUN/board/<board>/."""
         from hls.board.build import build_board
+        from hls.rtlgen.generate import parse_memory
         from qnn.run import Run
 
         with console.status("board build ...") as status:
             info = build_board(Run(run).require(), board, freq, baud, pnr, timeout,
-                               log=lambda m: (console.log(m), status.update(m)), target_cycles=target_cycles)
+                               log=lambda m: (console.log(m), status.update(m)), target_cycles=target_cycles,
+                               memory=parse_memory(memory))
         print_build(info)
 
     @app.command("board-run")
