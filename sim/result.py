@@ -34,6 +34,8 @@ class SimResult:
     build_cached: bool = False
     probe: dict | None = None  # the first layer that differs (layer probe), when one was run
     layers: list[dict] = field(default_factory=list)  # per-tap comparison rows of the probe run
+    jobs: int = 1  # simulator processes run in parallel in the exactness pass
+    shards: list[dict] = field(default_factory=list)  # per process: vectors lo..hi, cycles, wall/CPU s, cycles/s
 
     @property
     def ok(self) -> bool:

@@ -79,6 +79,7 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed"),
         engine: str = typer.Option("harness", "--engine", help="harness (testbench inside the simulator, fast) or cocotb (per-cycle Python drivers)."),
         trace: bool = typer.Option(False, "--trace", help="Compare every layer's output stream with the golden model (layer probe), also when the outputs agree."),
+        jobs: int = typer.Option(1, "--jobs", "-j", help="Parallel simulator processes for the exactness run (contiguous shards of the vectors); 0 = one per CPU core."),
     ) -> None:
         """Simulate RUN/rtl against the golden model: bit-exact counts, latency, cycles per inference.
 
@@ -103,7 +104,7 @@ def register(app: typer.Typer) -> None:
         with r.step(f"sim/{simulator}") as tmp, _sim_progress(con, f"{simulator}: {len(q)} vectors") as report:
             res = simulate(r.rtl_dir, graph, q, simulator=simulator, work_dir=tmp, waves=waves, gap=gap,
                            backpressure=backpressure, throughput_vectors=throughput_vectors, seed=seed,
-                           engine=engine, trace=trace, build_dir=r.sim_dir / "build", progress=report)
+                           engine=engine, trace=trace, build_dir=r.sim_dir / "build", progress=report, jobs=jobs)
             for b in [*tmp.glob("build_*"), *tmp.glob("harness_*")]:  # keep results and waves, not build trees
                 import shutil
 
@@ -172,6 +173,10 @@ def _print_sim(con, res) -> None:
               + (f" (simulator CPU {res.exact_cpu_s:.1f} s of {res.exact_s:.1f} s wall)" if res.exact_cpu_s else "")
               + f" ({build})"
               + (f"; waves: {res.waves}" if res.waves else ""))
+    if len(res.shards) > 1:
+        per = ", ".join(f"{s['cycles_per_s']:,.0f}" for s in res.shards)
+        con.print(f"{len(res.shards)} shards on {res.jobs} parallel processes: {res.cycles_per_s:,.0f} cycles/s in total, "
+                  f"per process {per} cycles/s")
 
 
 def _vector_count(text: str) -> int | None:
