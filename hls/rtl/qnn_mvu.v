@@ -304,57 +304,69 @@ module qnn_mvu #(
     integer bq;
     always @(posedge clk) begin
         b_rd <= brom[nf_bias];
-        for (bq = 0; bq < PE; bq = bq + 1) b_t[bq*ACC_BITS +: ACC_BITS] <= b_rd[bq*ACC_BITS +: ACC_BITS] + ADJ;
+        if (ADJ_I == 0) b_t <= b_rd;  // (the same logic; a loop per cycle costs Icarus time)
+        else for (bq = 0; bq < PE; bq = bq + 1) b_t[bq*ACC_BITS +: ACC_BITS] <= b_rd[bq*ACC_BITS +: ACC_BITS] + ADJ;
     end
 
     // ---- products (registered) and the balanced adder tree ----------------------------------------
-    wire [PE*ACC_BITS-1:0] dot;
-    genvar p, s, l, j;
+    // Every tree node (and every PE's next accumulator) is a net of its own, reached by hierarchical
+    // name, never a slice of a wide vector driven in parts: Icarus turns a vector with many part drivers
+    // into a strength-resolving concatenation that re-sends the whole vector on every change (the CNN
+    // simulated 10x slower); the logic is the same.
+    reg [PE*ACC_BITS-1:0] acc;
+    reg [PE*WT-1:0] troot;  // the trees' results (their last register), PE p at [p*WT +: WT]
+    genvar p, l, j;
     generate
         for (p = 0; p < PE; p = p + 1) begin : g_pe
             for (l = 0; l <= L; l = l + 1) begin : g_lvl
                 localparam integer WO = level_w(l);
                 localparam integer NN = NL >> l;
-                wire [NN*WO-1:0] val;
-                if (l == 0) begin : g_leaves
-                    for (s = 0; s < NL; s = s + 1) begin : g_leaf
-                        if (s < SIMD) begin : g_prod
-                            wire [IN_BITS-1:0] xe = x2[s*IN_BITS +: IN_BITS];
-                            wire [W_BITS-1:0] we = w2[(p*SIMD + s)*W_BITS +: W_BITS];
-                            reg [LW-1:0] pq;
-                            if (XNOR) begin : g_xnor
-                                always @(posedge clk) pq <= ~(xe ^ we);  // 1 = +1
-                            end else begin : g_mul
-                                wire signed [XW-1:0] xs;
-                                wire signed [WW-1:0] ws;
-                                if (IN_MODE == 2) begin : g_xb
-                                    assign xs = {~xe[0], 1'b1};  // 1 -> 2'b01 (+1), 0 -> 2'b11 (-1)
-                                end else if (IN_MODE == 1) begin : g_xs
-                                    assign xs = xe;
-                                end else begin : g_xu
-                                    assign xs = {1'b0, xe};
-                                end
-                                if (W_MODE == 2) begin : g_wb
-                                    assign ws = {~we[0], 1'b1};
-                                end else if (W_MODE == 1) begin : g_ws
-                                    assign ws = we;
-                                end else begin : g_wu
-                                    assign ws = {1'b0, we};
-                                end
-                                wire signed [PW-1:0] prod = xs * ws;
-                                always @(posedge clk) pq <= prod;
+                for (j = 0; j < NN; j = j + 1) begin : g_n
+                    // Waiver: the root's v is not read (the accumulator reads troot).
+                    /* verilator lint_off UNUSEDSIGNAL */
+                    wire [WO-1:0] v;
+                    /* verilator lint_on UNUSEDSIGNAL */
+                    if (l == 0 && j < SIMD) begin : g_prod
+                        wire [IN_BITS-1:0] xe = x2[j*IN_BITS +: IN_BITS];
+                        wire [W_BITS-1:0] we = w2[(p*SIMD + j)*W_BITS +: W_BITS];
+                        wire [LW-1:0] pn;  // the product
+                        if (XNOR) begin : g_xnor
+                            assign pn = ~(xe ^ we);  // 1 = +1
+                        end else begin : g_mul
+                            wire signed [XW-1:0] xs;
+                            wire signed [WW-1:0] ws;
+                            if (IN_MODE == 2) begin : g_xb
+                                assign xs = {~xe[0], 1'b1};  // 1 -> 2'b01 (+1), 0 -> 2'b11 (-1)
+                            end else if (IN_MODE == 1) begin : g_xs
+                                assign xs = xe;
+                            end else begin : g_xu
+                                assign xs = {1'b0, xe};
                             end
-                            assign val[s*WO +: WO] = pq;
-                        end else begin : g_pad
-                            assign val[s*WO +: WO] = {WO{1'b0}};
+                            if (W_MODE == 2) begin : g_wb
+                                assign ws = {~we[0], 1'b1};
+                            end else if (W_MODE == 1) begin : g_ws
+                                assign ws = we;
+                            end else begin : g_wu
+                                assign ws = {1'b0, we};
+                            end
+                            wire signed [PW-1:0] prod = xs * ws;
+                            assign pn = prod;
                         end
-                    end
-                end else begin : g_add
-                    localparam integer WI = level_w(l - 1);
-                    localparam REGD = (l % TREE_STAGE == 0) || (l == L);
-                    for (j = 0; j < NN; j = j + 1) begin : g_node
-                        wire [WI-1:0] a = g_lvl[l - 1].val[(2*j)*WI +: WI];
-                        wire [WI-1:0] b = g_lvl[l - 1].val[(2*j + 1)*WI +: WI];
+                        if (L == 0) begin : g_root  // SIMD = 1: the product register is the tree's result
+                            always @(posedge clk) troot[p*WT +: WT] <= pn;
+                            assign v = troot[p*WT +: WT];
+                        end else begin : g_pq
+                            reg [LW-1:0] pq;
+                            always @(posedge clk) pq <= pn;
+                            assign v = pq;
+                        end
+                    end else if (l == 0) begin : g_pad
+                        assign v = {WO{1'b0}};
+                    end else begin : g_add
+                        localparam integer WI = level_w(l - 1);
+                        localparam REGD = (l % TREE_STAGE == 0) || (l == L);
+                        wire [WI-1:0] a = g_lvl[l - 1].g_n[2*j].v;
+                        wire [WI-1:0] b = g_lvl[l - 1].g_n[2*j + 1].v;
                         wire [WO-1:0] sum;
                         if (WO > WI) begin : g_grow  // one more bit: sign- (or zero-, popcount) extend
                             wire ea = XNOR ? 1'b0 : a[WI-1];
@@ -363,44 +375,45 @@ module qnn_mvu #(
                         end else begin : g_wrap
                             assign sum = a + b;
                         end
-                        if (REGD) begin : g_reg
+                        if (l == L) begin : g_root
+                            always @(posedge clk) troot[p*WT +: WT] <= sum;
+                            assign v = troot[p*WT +: WT];
+                        end else if (REGD) begin : g_reg
                             reg [WO-1:0] r;
                             always @(posedge clk) r <= sum;
-                            assign val[j*WO +: WO] = r;
+                            assign v = r;
                         end else begin : g_comb
-                            assign val[j*WO +: WO] = sum;
+                            assign v = sum;
                         end
                     end
                 end
             end
-            // the tree's result as an ACC_BITS contribution
-            wire [WT-1:0] tsum = g_lvl[L].val;
-            wire [ACC_BITS-1:0] d;
-            if (XNOR) begin : g_pc
-                if (WT + 1 >= ACC_BITS) begin : g_cut
-                    wire [WT:0] twice = {tsum, 1'b0};
-                    assign d = twice[ACC_BITS-1:0];
-                end else begin : g_zext
-                    assign d = {{(ACC_BITS - WT - 1){1'b0}}, tsum, 1'b0};
-                end
-            end else if (WT >= ACC_BITS) begin : g_cut
-                assign d = tsum[ACC_BITS-1:0];
-            end else begin : g_sext
-                assign d = {{(ACC_BITS - WT){tsum[WT-1]}}, tsum};
-            end
-            assign dot[p*ACC_BITS +: ACC_BITS] = d;
         end
     endgenerate
 
-    // ---- accumulate; the last beat of a fold writes the output FIFO -------------------------------
-    reg [PE*ACC_BITS-1:0] acc;
+    // ---- the trees' results as ACC_BITS contributions; accumulate; the last beat of a fold writes the
+    //      output FIFO --------------------------------------------------------------------------------
+    // (one procedural block: a loop over the PEs costs Icarus far less than a vector assembled from parts)
     reg [PE*ACC_BITS-1:0] acc_next;
     integer e;
-    always @* begin
-        for (e = 0; e < PE; e = e + 1)
-            acc_next[e*ACC_BITS +: ACC_BITS] = (first_t ? b_t[e*ACC_BITS +: ACC_BITS] : acc[e*ACC_BITS +: ACC_BITS])
-                                               + dot[e*ACC_BITS +: ACC_BITS];
-    end
+    wire [PE*ACC_BITS-1:0] base = first_t ? b_t : acc;  // bias on a fold's first beat, else the running sum
+    generate
+        if (XNOR && WT + 1 >= ACC_BITS) begin : g_pc_cut  // popcount c: sum = 2c (the -N_IN is in the bias)
+            always @* for (e = 0; e < PE; e = e + 1)
+                acc_next[e*ACC_BITS +: ACC_BITS] = base[e*ACC_BITS +: ACC_BITS] + {troot[e*WT +: ACC_BITS - 1], 1'b0};
+        end else if (XNOR) begin : g_pc_zext
+            always @* for (e = 0; e < PE; e = e + 1)
+                acc_next[e*ACC_BITS +: ACC_BITS] = base[e*ACC_BITS +: ACC_BITS]
+                                                   + {{(ACC_BITS - WT - 1){1'b0}}, troot[e*WT +: WT], 1'b0};
+        end else if (WT >= ACC_BITS) begin : g_cut
+            always @* for (e = 0; e < PE; e = e + 1)
+                acc_next[e*ACC_BITS +: ACC_BITS] = base[e*ACC_BITS +: ACC_BITS] + troot[e*WT +: ACC_BITS];
+        end else begin : g_sext
+            always @* for (e = 0; e < PE; e = e + 1)
+                acc_next[e*ACC_BITS +: ACC_BITS] = base[e*ACC_BITS +: ACC_BITS]
+                                                   + {{(ACC_BITS - WT){troot[e*WT + WT - 1]}}, troot[e*WT +: WT]};
+        end
+    endgenerate
     always @(posedge clk) begin
         if (v_t) acc <= acc_next;
     end

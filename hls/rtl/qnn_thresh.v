@@ -78,50 +78,51 @@ module qnn_thresh #(
 
     // ---- stage 1: compare (registered): ge2[p*NT+i] = x[p] >= T[p][i], as the sign of the
     //      (T_BITS+1)-bit difference x - t: one carry chain, nothing after it but the flip-flop ----------
+    // Structural, one net per comparison and per partial count (Icarus evaluates a net only when its
+    // inputs change; a procedural loop over PE*NT comparisons costs it ~1 us each): the logic is that of
+    // the loops "for each channel p, threshold i: ge[p*NT+i] = ~sign(x[p] - T[p][i])" and "count the
+    // ones of each channel's NT bits".
+    localparam CB = $clog2(NT + 1);  // bits of a channel's count
+    localparam [CB-1:0] CB_ONE = 1;
     reg [PE*NT-1:0] ge2;
     reg v2;
-    reg signed [T_BITS-1:0] xv, tv;
-    // Waiver: xw carries one spare sign bit; only its low T_BITS bits are meaningful; of the difference
-    // only the sign is used.
-    /* verilator lint_off UNUSEDSIGNAL */
-    reg [T_BITS:0] xw;
-    reg [T_BITS:0] diff;
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg [PE*NT-1:0] ge;
-    integer p, i;
-    always @* begin
-        for (p = 0; p < PE; p = p + 1) begin
-            // sign-extend the input to T_BITS (one spare bit avoids a zero-width replication)
-            xw = {{(T_BITS - IN_BITS + 1){x1[(p+1)*IN_BITS-1]}}, x1[p*IN_BITS +: IN_BITS]};
-            xv = xw[T_BITS-1:0];
-            for (i = 0; i < NT; i = i + 1) begin
-                tv = t1[(p*NT + i)*T_BITS +: T_BITS];
-                diff = {xv[T_BITS-1], xv} - {tv[T_BITS-1], tv};
-                ge[p*NT + i] = ~diff[T_BITS];
+    wire [PE*OUT_BITS-1:0] level;
+    genvar gp, gi;
+    generate
+        for (gp = 0; gp < PE; gp = gp + 1) begin : g_ch
+            // sign-extend the input to T_BITS + 1 (the difference's width)
+            wire [IN_BITS-1:0] xc = x1[gp*IN_BITS +: IN_BITS];
+            wire [T_BITS:0] xw = {{(T_BITS - IN_BITS + 1){xc[IN_BITS-1]}}, xc};
+            wire [NT-1:0] ge;  // this channel's comparisons
+            for (gi = 0; gi < NT; gi = gi + 1) begin : g_t
+                wire [T_BITS-1:0] tv = t1[(gp*NT + gi)*T_BITS +: T_BITS];
+                // Waiver: of the difference only the sign is used.
+                /* verilator lint_off UNUSEDSIGNAL */
+                wire [T_BITS:0] diff = xw - {tv[T_BITS-1], tv};
+                /* verilator lint_on UNUSEDSIGNAL */
+                assign ge[gi] = ~diff[T_BITS];
             end
+            always @(posedge clk) ge2[gp*NT +: NT] <= ge;
+            // ---- stage 2: count the thresholds reached (a chain of increments), encode ------------
+            wire [NT-1:0] gc = ge2[gp*NT +: NT];
+            for (gi = 0; gi < NT; gi = gi + 1) begin : g_cnt
+                wire [CB-1:0] n;
+                if (gi == 0) begin : g_c0
+                    assign n = gc[0] ? CB_ONE : {CB{1'b0}};
+                end else begin : g_cn
+                    assign n = gc[gi] ? g_cnt[gi - 1].n + 1'b1 : g_cnt[gi - 1].n;
+                end
+            end
+            // Waiver: the level code is taken modulo 2**OUT_BITS on purpose.
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire [31:0] code = {{(32 - CB){1'b0}}, g_cnt[NT - 1].n} * OUT_SCALE + OUT_OFFSET;
+            /* verilator lint_on UNUSEDSIGNAL */
+            assign level[gp*OUT_BITS +: OUT_BITS] = code[OUT_BITS-1:0];
         end
-    end
-    always @(posedge clk) ge2 <= ge;
+    endgenerate
     always @(posedge clk) begin
         if (rst) v2 <= 1'b0;
         else v2 <= v1;
-    end
-
-    // ---- stage 2: count the thresholds reached, encode, write the output buffer ----------------
-    reg [PE*OUT_BITS-1:0] level;
-    // Waiver: code is a 32-bit integer; the level code is taken modulo 2**OUT_BITS on purpose.
-    /* verilator lint_off UNUSEDSIGNAL */
-    reg [31:0] code;
-    /* verilator lint_on UNUSEDSIGNAL */
-    integer c, k, cnt;
-    always @* begin
-        level = {PE*OUT_BITS{1'b0}};
-        for (c = 0; c < PE; c = c + 1) begin
-            cnt = 0;
-            for (k = 0; k < NT; k = k + 1) if (ge2[c*NT + k]) cnt = cnt + 1;
-            code = cnt * OUT_SCALE + OUT_OFFSET;
-            level[c*OUT_BITS +: OUT_BITS] = code[OUT_BITS-1:0];
-        end
     end
 
     qnn_obuf #(.WIDTH(PE*OUT_BITS), .CAP(LAT + 4)) u_out (
