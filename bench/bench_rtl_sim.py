@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_rtl_sim.py [--runs-dir runs/bench-sim] [--data-dir /work/shared/data]
                                             [--icarus-vectors NAME=N,...] [--only NAME,...] [--simulators verilator,icarus] [--force]
+                                            [--jobs N]
 
 Designs (trained briefly: `qnn train --epochs 2` on full MNIST for the TFC, 1 epoch on the first 10,000 training
 images for the CNN, then `qnn export`; kept under the runs folder and reused; tested on all 10,000 test images):
@@ -9,8 +10,9 @@ images for the CNN, then `qnn export`; kept under the runs folder and reused; te
 - CNN w4a4 (conv 16, conv 32, dense 128) at `--target-cycles 7056`: the first convolution has one input
   channel, so 16 PE x 1 SIMD (784 pixels x 9 taps = 7,056 cycles) is as fast as it can be folded.
 For each: `qnn sim RUN -n all` on Verilator (all 10,000 test vectors, random input gaps 0.2 and output
-backpressure 0.3) and `qnn sim RUN -n 1000 --simulator icarus`; simulation wall time, cycles/s, vectors/s, and
-the simulator's CPU time (the development machine is shared: wall time depends on its load).
+backpressure 0.3) and `qnn sim RUN -n 1000 --simulator icarus --jobs N` (N parallel simulator processes, each a
+contiguous shard of the vectors; default 1); simulation wall time, cycles/s, vectors/s, and the simulators' CPU
+time (the development machine is shared: wall time depends on its load).
 A result is kept (resumable) until the hardware sources (hls/rtl, hls/rtlgen, sim) change commit, or --force.
 Results: bench/results/rtl_sim.json and rtl_sim.md.
 """
@@ -37,7 +39,7 @@ DESIGNS = {  # name -> (qnn train arguments, epochs, qnn rtl arguments)
 ICARUS_VECTORS = {"tfc-w2a2": 1000, "cnn-w4a4": 1000}  # --icarus-vectors NAME=N overrides
 KEEP = ("simulator", "engine", "vectors", "exact", "mismatched", "throughput_exact", "throughput_vectors",
         "latency_cycles", "cycles_per_inference", "ideal_cycles", "sim_cycles", "exact_s", "exact_cpu_s", "sim_s", "cycles_per_s",
-        "vectors_per_s", "build_s", "build_cached", "gap", "backpressure", "ok")
+        "vectors_per_s", "build_s", "build_cached", "gap", "backpressure", "ok", "jobs", "shards")
 
 
 def hw_commit() -> str:
@@ -58,8 +60,10 @@ def ensure_run(runs: Path, name: str, data_dir: str) -> Path:
     return run
 
 
-def simulate(run: Path, simulator: str, n: str, data_dir: str) -> dict:
+def simulate(run: Path, simulator: str, n: str, data_dir: str, jobs: int = 1) -> dict:
     cmd = ["sim", str(run), "--simulator", simulator, "-n", n, "--data-dir", data_dir]
+    if jobs != 1:
+        cmd += ["--jobs", str(jobs)]
     t0 = time.perf_counter()
     rc = qnn(cmd)
     wall = time.perf_counter() - t0
@@ -77,6 +81,7 @@ def main() -> None:
     ap.add_argument("--force", action="store_true", help="rerun results already recorded for this commit")
     ap.add_argument("--only", default="", help="comma-separated design names (default: all)")
     ap.add_argument("--simulators", default="verilator,icarus")
+    ap.add_argument("--jobs", type=int, default=1, help="parallel simulator processes for the Icarus runs (qnn sim --jobs)")
     args = ap.parse_args()
     runs = Path(args.runs_dir)
     out_file = RESULTS / "rtl_sim.json"
@@ -109,7 +114,7 @@ def main() -> None:
             design = json.loads((run / "rtl" / "design.json").read_text())
             row = {"model": name, "rtl_command": f"qnn rtl {run} {' '.join(rtl_args)}", "folding": design["folding"],
                    "hw_commit": commit, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                   **simulate(run, simulator, n, args.data_dir)}
+                   **simulate(run, simulator, n, args.data_dir, args.jobs if simulator == "icarus" else 1)}
             out["rows"] = [r for r in out["rows"] if r is not old] + [row]
             mine.add((name, simulator))
             save()
@@ -123,14 +128,15 @@ def markdown(o: dict) -> str:
     L = ["# RTL simulation speed (harness inside the simulator)", "",
          f"Updated {o.get('updated', '?')}. Exactness pass: random input gaps 0.2, output backpressure 0.3, every "
          "output compared with the golden model, drained for extra words; wall time of the simulator process.", "",
-         "| model | folding (PE x SIMD) | cycles/inference (ideal) | simulator | vectors | bit-exact | simulation wall s "
-         "| cycles/s | vectors/s | simulator CPU s | cycles/CPU-s | build s | load | hw commit |",
-         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+         "| model | folding (PE x SIMD) | cycles/inference (ideal) | simulator | processes | vectors | bit-exact "
+         "| simulation wall s | cycles/s | vectors/s | simulator CPU s | cycles/CPU-s | build s | load | hw commit |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in sorted(o["rows"], key=lambda r: (r["model"], r["simulator"] != "verilator")):
         fold = ", ".join(f"{v['pe']}x{v['simd']}" for v in r["folding"].values())
         cpi = f"{r['cycles_per_inference']:.0f} ({r['ideal_cycles']})" if r["cycles_per_inference"] else "n/a"
         build = "cached" if r["build_cached"] else f"{r['build_s']:.0f}"
-        L.append(f"| {r['model']} | {fold} | {cpi} | {r['simulator']} | {r['vectors']} | {r['exact']}/{r['vectors']} | "
+        L.append(f"| {r['model']} | {fold} | {cpi} | {r['simulator']} | {r.get('jobs') or 1} | {r['vectors']} | "
+                 f"{r['exact']}/{r['vectors']} | "
                  f"{r['exact_s']:.1f} | {r['cycles_per_s']:,.0f} | {r['vectors_per_s']:,.1f} | {r['exact_cpu_s']:.1f} | "
                  f"{r['cycles_per_s'] * r['exact_s'] / max(r['exact_cpu_s'], 1e-9):,.0f} | {build} | "
                  f"{r['load']:.1f} | {r['hw_commit']} |")
