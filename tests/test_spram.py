@@ -174,7 +174,7 @@ def _mnist(graph, n):
 def small(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("small")
     graph, _ = make_graph(tmp, w=2, a=2, hidden=(16, 8))
-    d = generate_rtl(graph, tmp / "rtl", target_cycles=200, memory={graph.body[0].name: "spram"})
+    d = generate_rtl(graph, tmp / "rtl", target_cycles=784, memory={graph.body[0].name: "spram"})  # 2 SPRAMs
     return graph, d, tmp
 
 
@@ -279,3 +279,19 @@ def test_board_run_loads_then_is_bit_exact(board):
 
     res, _ = board_run(board[0], "sim", "icebreaker", n=6)
     assert res.exact == res.vectors == 6 and res.weight_load["words"] == board[3].wl_words
+
+
+@pytest.mark.synth
+@pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed")
+def test_yosys_maps_the_weights_to_spram(small, tmp_path):
+    """synth_ice40: the SPRAM memory becomes SB_SPRAM256KA cells (counted apart from the block RAMs), as many
+    as the resource model counts."""
+    from hls.synth.flow import synthesize
+
+    graph, d, tmp = small
+    want = sum(spram_blocks(s["params"]["PE"] * s["params"]["SIMD"] * s["params"]["W_BITS"],
+                            s["params"]["N_IN"] // s["params"]["SIMD"] * (s["params"]["N_OUT"] // s["params"]["PE"]))
+               for s in d.stages if s["module"] == "qnn_mvu" and s["params"]["MEM_STYLE"] == 3)
+    rep = synthesize(tmp / "rtl", "ice40", tmp_path / "synth", device="up5k", pnr=False)
+    assert want >= 1 and rep["spram"] == want and rep["cell_types"].get("SB_SPRAM256KA") == want
+    assert rep["fits"], rep["fit_message"]
