@@ -113,6 +113,7 @@ module qnn_board_shell #(
     reg [3:0] state;
     reg [7:0] cmd, sum, status, err;
     reg [15:0] len, cnt;
+    reg [15:0] len_m1;       // the reply's payload length - 1 (a register: no subtractor before the compare)
     reg [7:0] bcnt;          // byte within a word
     reg [1:0] hidx;          // header byte
     reg [TW-1:0] tmo;
@@ -211,6 +212,7 @@ module qnn_board_shell #(
         begin
             status <= st;
             len <= n;
+            len_m1 <= n - 16'd1;
             hidx <= 0;
             if (st != ST_OK) begin
                 flush <= 5'd16;
@@ -381,7 +383,7 @@ module qnn_board_shell #(
                     cnt <= cnt + 1'b1;
                     osr <= osr >> 8;
                     bcnt <= bcnt + 1'b1;
-                    if (cnt == len - 1) state <= S_SUM;
+                    if (cnt == len_m1) state <= S_SUM;
                     else if (cmd == CMD_INFER && bcnt == OUT_WB[7:0] - 8'd1) begin
                         bcnt <= 0;
                         state <= S_LOAD;
