@@ -33,16 +33,29 @@ MODELS = {
 ENTRIES = {  # name -> model, board, cycles per inference (None: the fastest folding that fits)
     "mlp-icebreaker": ("mlp-w2a2", "icebreaker", None),
     "mlp-ulx3s-25f": ("mlp-w2a2", "ulx3s-25f", 1568),
-    "tfc-icebreaker": ("tfc-w2a2", "icebreaker", None),
+    "tfc-icebreaker": ("tfc-w2a2", "icebreaker", None),  # --fit up5k: the first layer's weights in SPRAM
     "tfc-ulx3s-25f": ("tfc-w2a2", "ulx3s-25f", 784),
+    "tfc-icebreaker-3mbaud": ("tfc-w2a2", "icebreaker", None),
+}
+BUILD_OPTIONS = {  # name -> build_board options beyond the defaults (115200 baud, the board's clock)
+    "tfc-icebreaker-3mbaud": {"baud": 3000000, "freq_mhz": 24.0},  # 8 cycles per bit
 }
 
 
-def ensure_model(name: str) -> Path:
+def ensure_model(name: str, entry: str | None = None) -> Path:
+    """The trained model's run; an entry with build options gets a copy of it (a run holds one build per board)."""
     run = RUNS / name
     if not (run / "ir" / "graph.json").is_file():
         assert qnn(["train", str(run), *MODELS[name], "--epochs", "1", "--quiet", "--force", "--threads", "1"]) == 0
         assert qnn(["export", str(run)]) == 0
+    if entry in BUILD_OPTIONS:
+        import shutil
+
+        copy = RUNS / entry
+        if not (copy / "ir" / "graph.json").is_file():
+            shutil.rmtree(copy, ignore_errors=True)
+            shutil.copytree(run, copy, ignore=shutil.ignore_patterns("board", "rtl", "sim", "synth", "hls"))
+        return copy
     return run
 
 
@@ -53,13 +66,13 @@ def measure(name: str, vectors: int) -> dict:
     from qnn.run import Run
 
     model, board, target = ENTRIES[name]
-    run = Run(ensure_model(model))
+    run = Run(ensure_model(model, name))
     row = {"name": name, "model": model, "board": board}
     t0 = time.perf_counter()
     try:
         info = load_board(run, board) if (run.path / "board" / board / "board.json").is_file() else None
         if not info or not info.get("bitstream"):
-            info = build_board(run, board, log=print, target_cycles=target)
+            info = build_board(run, board, log=print, target_cycles=target, **BUILD_OPTIONS.get(name, {}))
     except QnnError as e:
         return {**row, "ok": False, "reason": str(e), "build_s": round(time.perf_counter() - t0, 1)}
     row.update({k: info.get(k) for k in ("device", "clock_mhz", "fmax_mhz", "resources", "utilization", "bitstream",
@@ -69,26 +82,29 @@ def measure(name: str, vectors: int) -> dict:
     res, _ = board_run(run, "sim", board, n=vectors)
     d = res.to_dict()
     row.update(ok=res.ok, vectors=res.vectors, exact=res.exact, sim_wall_s=round(time.perf_counter() - t1, 1),
-               sim=d["sim"], host_vectors_per_s=d["vectors_per_s"])
+               sim=d["sim"], host_vectors_per_s=d["vectors_per_s"], weight_load=d.get("weight_load") or None)
     return row
 
 
 def markdown(rows: list[dict]) -> str:
-    out = ["| design | board | clock MHz (fmax) | LUT | FF | BRAM | placed cells | bitstream | simulated board | "
-           "vectors/s at 115200 baud | vectors/s at 3 Mbaud |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    out = ["| design | board | UART baud | clock MHz (fmax) | LUT | FF | BRAM | SPRAM | placed cells | bitstream | "
+           "simulated board | vectors/s at 115200 baud | vectors/s at 3 Mbaud |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if not r.get("bitstream"):
-            out.append(f"| {r['model']} | {r['board']} | does not build: {r.get('reason', '?')} | | | | | | | | |")
+            out.append(f"| {r['model']} | {r['board']} | | does not build: {r.get('reason', '?')} | | | | | | | | | |")
             continue
         res, util = r["resources"], r.get("utilization") or {}
         lc = util.get("ICESTORM_LC") or util.get("TRELLIS_COMB") or util.get("TRELLIS_SLICE") or ["?", "?"]
         s = r.get("sim") or {}
-        uart = s.get("uart_ms_per_vector", 0) / 1e3
+        bits = s.get("uart_ms_per_vector", 0) / 1e3 * r.get("baud", 115200)  # UART bit times per vector
         comp = s.get("compute_us", 0) / 1e6
-        fast = 1 / (uart * 115200 / 3e6 + comp) if uart else 0
-        out.append(f"| {r['model']} | {r['board']} | {r['clock_mhz']:g} ({r['fmax_mhz']:.1f}) | {res['lut']} | "
-                   f"{res['ff']} | {res['bram']:g} | {lc[0]}/{lc[1]} | {r['bitstream_bytes']:,} B | "
-                   f"{r['exact']}/{r['vectors']} bit-exact | {s.get('board_vectors_per_s', 0):.1f} | {fast:.0f} |")
+        at = [1 / (bits / b + comp) if bits else 0 for b in (115200, 3e6)]
+        wl = r.get("weight_load")
+        sim = f"{r['exact']}/{r['vectors']} bit-exact" + (f" after the {wl['bytes']:,}-byte weight load" if wl else "")
+        out.append(f"| {r['model']} | {r['board']} | {r.get('baud', 115200):,} | {r['clock_mhz']:g} ({r['fmax_mhz']:.1f}) | "
+                   f"{res['lut']} | {res['ff']} | {res['bram']:g} | {res.get('spram', 0)} | {lc[0]}/{lc[1]} | "
+                   f"{r['bitstream_bytes']:,} B | {sim} | {at[0]:.1f} | {at[1]:.0f} |")
     return "\n".join(out) + "\n"
 
 
