@@ -15,7 +15,7 @@ import numpy as np
 
 from hls.rtlgen.encoding import BIPOLAR, SIGNED, UNSIGNED, Encoding, pack_words
 from hls.rtlgen.generate import RTL_DIR
-from hls.rtlgen.memfile import mvu_weight_fields, per_channel_fields, write_rom
+from hls.rtlgen.memfile import banked_fields, mvu_weight_fields, per_channel_fields, write_rom
 from qnn.golden import ops
 from qnn.qtype import QType
 from sim import cores_dw
@@ -80,7 +80,8 @@ def case_mvu(p, work, rng, frames) -> CoreCase:
     acc = QType.for_range(min(lo.min(), -1), hi.max())
     p = dict(p, ACC_BITS=acc.bits, WEIGHT_FILE=str(work / "w.mem"), BIAS_FILE=str(work / "b.mem"))
     wenc, xenc, aenc = Encoding.for_type(wt), Encoding.for_type(xt), Encoding(acc.bits, SIGNED)
-    write_rom(work / "w.mem", wenc.encode(mvu_weight_fields(w, p["PE"], p["SIMD"])), wenc.bits)
+    wf = wenc.encode(mvu_weight_fields(w, p["PE"], p["SIMD"]))
+    write_rom(work / "w.mem", banked_fields(wf, 0 if p.get("MEM_STYLE") == 3 else p.get("W_BANK_DEPTH", 0)), wenc.bits)
     write_rom(work / "b.mem", per_channel_fields(b, p["PE"]), acc.bits)
     y = ops.dense(x, w, b, xt)
     return CoreCase("qnn_mvu", p, pack_words(x, p["SIMD"], xenc), pack_words(y, p["PE"], aenc))
@@ -176,6 +177,13 @@ GRIDS: dict[str, list[dict]] = {
         {"N_IN": 5, "N_OUT": 3, "PE": 3, "SIMD": 1, "IN_BITS": 1, "IN_MODE": 2, "W_BITS": 1, "W_MODE": 2},
         {"N_IN": 64, "N_OUT": 4, "PE": 4, "SIMD": 64, "IN_BITS": 1, "IN_MODE": 2, "W_BITS": 1, "W_MODE": 2,
          "TREE_STAGE": 2},
+        # banked weight ROMs (qnn_rom BANK_DEPTH): 2 banks (one mux stage), 13 banks padded to 16 (two), one-word folds
+        {"N_IN": 16, "N_OUT": 6, "PE": 2, "SIMD": 2, "IN_BITS": 4, "IN_MODE": 0, "W_BITS": 4, "W_MODE": 1,
+         "W_BANK_DEPTH": 16},
+        {"N_IN": 26, "N_OUT": 8, "PE": 1, "SIMD": 2, "IN_BITS": 3, "IN_MODE": 1, "W_BITS": 2, "W_MODE": 1,
+         "W_BANK_DEPTH": 8, "TREE_STAGE": 1},
+        {"N_IN": 4, "N_OUT": 20, "PE": 2, "SIMD": 4, "IN_BITS": 1, "IN_MODE": 2, "W_BITS": 1, "W_MODE": 2,
+         "W_BANK_DEPTH": 2},
     ],
     "thresh": [
         {"PE": 2, "NF": 3, "NT": 3, "IN_BITS": 8, "OUT": "uint"},

@@ -20,11 +20,14 @@
 // harmlessly).  Adder-tree levels grow by one bit per level.
 //
 // Pipeline (no stall anywhere inside): issue (counters) -> input-buffer and weight-ROM reads ->
-// their output registers (qnn_rom.v, qnn_ram.v; on ECP5 the block RAM's own) -> operand register (input mux) -> product register -> balanced adder tree with a register every TREE_STAGE levels ->
-// accumulator -> output buffer (qnn_obuf).  Backpressure never reaches the datapath: a neuron fold's last
-// beat is issued only while the output buffer has a slot for it (a credit), and in_ready is a
-// register of its own (never combinationally dependent on out_ready, and no high-fanout net on it).  Latency: 6 + ceil(log2(SIMD) /
-// TREE_STAGE) cycles from the last input word of a fold to its output word.
+// their output registers (qnn_rom.v, qnn_ram.v; on ECP5 the block RAM's own) -> [a banked weight ROM
+// (W_BANK_DEPTH, deeper than one block RAM column): WMS registered bank-multiplexer stages, the operand
+// and tags delayed alike] -> operand register (input mux) -> product register -> balanced adder tree
+// with a register every TREE_STAGE levels -> accumulator -> output buffer (qnn_obuf).  Backpressure
+// never reaches the datapath: a neuron fold's last beat is issued only while the output buffer has a
+// slot for it (a credit), and in_ready is a register of its own (never combinationally dependent on
+// out_ready, and no high-fanout net on it).  Latency: 6 + ceil(log2(SIMD) / TREE_STAGE) + WMS cycles
+// from the last input word of a fold to its output word.
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -40,6 +43,7 @@ module qnn_mvu #(
     parameter ACC_BITS = 16,  // signed accumulator width
     parameter TREE_STAGE = 2, // adder-tree levels between pipeline registers (>= 1)
     parameter MEM_STYLE = 0,  // weight ROM: 0 auto (Yosys decides), 1 block RAM, 2 LUTs (distributed), 3 SPRAM (loaded)
+    parameter W_BANK_DEPTH = 0,  // weight ROM banks of this many words (qnn_rom.v; 0: one bank; the file banked)
     parameter WEIGHT_FILE = "none",  // $readmemh files; "none" leaves the ROMs empty (lint,
     parameter BIAS_FILE   = "none"   // elaboration with defaults)
 ) (
@@ -79,12 +83,22 @@ module qnn_mvu #(
     localparam R = (L + TREE_STAGE - 1) / TREE_STAGE; // registered tree levels
     localparam WT = (LW + L > MW) ? MW : LW + L;      // width of the tree's result
     localparam TD = 1 + R;                            // stages from the operand register to the tree's result
-    localparam LAT = 5 + R;                           // cycles from issue to the output FIFO write
+    localparam WBANKED = (MEM_STYLE != 3) && (W_BANK_DEPTH > 0) && (WDEPTH > W_BANK_DEPTH);
+    localparam WMS = WBANKED ? mux_stages((WDEPTH + W_BANK_DEPTH - 1) / W_BANK_DEPTH) : 0;  // ROM bank-mux stages
+    localparam LAT = 5 + R + WMS;                     // cycles from issue to the output FIFO write
     localparam CAP = (LAT + 3 + SF - 1) / SF + 1;     // output slots (credits) for one word per SF cycles
     localparam integer ADJ_I = XNOR ? -N_IN : 0;      // bias correction: sum = 2*popcount - N_IN
     localparam [ACC_BITS+31:0] ADJ_W = {{ACC_BITS{ADJ_I[31]}}, ADJ_I};
     localparam [ACC_BITS-1:0] ADJ = ADJ_W[ACC_BITS-1:0];
     localparam TW = 3 + NFW;                          // pipeline tag: valid, first, last, nf
+
+    function integer mux_stages(input integer n);  // qnn_rom's: ceil(log4(banks))
+        integer k;
+        begin
+            mux_stages = 0;
+            for (k = 1; k < n; k = k * 4) mux_stages = mux_stages + 1;
+        end
+    endfunction
 
     function integer level_w(input integer l);  // width of adder-tree level l (leaves: l = 0)
         begin
@@ -194,7 +208,8 @@ module qnn_mvu #(
                 .clk(clk), .rst(rst), .addr(wa1), .data(w2), .wl_valid(wl_valid), .wl_data(wl_data), .wl_full(wl_full)
             );
         end else begin : g_wrom
-            qnn_rom #(.WIDTH(PE*SIMD*W_BITS), .DEPTH(WDEPTH), .STYLE(MEM_STYLE), .INIT_FILE(WEIGHT_FILE)) u_wrom (
+            qnn_rom #(.WIDTH(PE*SIMD*W_BITS), .DEPTH(WDEPTH), .STYLE(MEM_STYLE), .INIT_FILE(WEIGHT_FILE),
+                      .BANK_DEPTH(WBANKED ? W_BANK_DEPTH : 0), .LATENCY(2 + WMS)) u_wrom (
                 .clk(clk), .addr(wa1), .data(w2)
             );
             assign wl_full = 1'b1;
@@ -257,19 +272,55 @@ module qnn_mvu #(
         else v1b <= v1;
     end
 
+    // ---- stage 1c: with a banked weight ROM, WMS more cycles for its bank multiplexer; the operand
+    //      (input mux first) and the tags wait alongside -------------------------------------------
+    wire [SIMD*IN_BITS-1:0] x1c;  // the operand, as stage 2 registers it
+    wire v1c, first1c, last1c;
+    wire [NFW-1:0] nf1c;
+    generate
+        if (WMS == 0) begin : g_nowait
+            assign x1c = from_in1b ? x_in1b : x_buf1b;
+            assign v1c = v1b;
+            assign first1c = first1b;
+            assign last1c = last1b;
+            assign nf1c = nf1b;
+        end else begin : g_wait
+            reg [WMS*SIMD*IN_BITS-1:0] xd;  // [k*SIMD*IN_BITS +: ...]: k + 1 cycles late
+            reg [WMS*(2+NFW)-1:0] td;       // first, last, nf alike
+            reg [WMS-1:0] vd;
+            wire [SIMD*IN_BITS-1:0] xm = from_in1b ? x_in1b : x_buf1b;
+            if (WMS == 1) begin : g_one
+                always @(posedge clk) begin
+                    xd <= xm;
+                    td <= {first1b, last1b, nf1b};
+                    vd <= rst ? 1'b0 : v1b;
+                end
+            end else begin : g_more
+                always @(posedge clk) begin
+                    xd <= {xd[(WMS-1)*SIMD*IN_BITS-1:0], xm};
+                    td <= {td[(WMS-1)*(2+NFW)-1:0], first1b, last1b, nf1b};
+                    vd <= rst ? {WMS{1'b0}} : {vd[WMS-2:0], v1b};
+                end
+            end
+            assign x1c = xd[(WMS-1)*SIMD*IN_BITS +: SIMD*IN_BITS];
+            assign {first1c, last1c, nf1c} = td[(WMS-1)*(2+NFW) +: 2+NFW];
+            assign v1c = vd[WMS-1];
+        end
+    endgenerate
+
     // ---- stage 2: operand register ------------------------------------------------------------------
     reg [SIMD*IN_BITS-1:0] x2;
     reg v2, first2, last2;
     reg [NFW-1:0] nf2;
     always @(posedge clk) begin
-        x2 <= from_in1b ? x_in1b : x_buf1b;
-        first2 <= first1b;
-        last2 <= last1b;
-        nf2 <= nf1b;
+        x2 <= x1c;
+        first2 <= first1c;
+        last2 <= last1c;
+        nf2 <= nf1c;
     end
     always @(posedge clk) begin
         if (rst) v2 <= 1'b0;
-        else v2 <= v1b;
+        else v2 <= v1c;
     end
 
     // ---- tag pipeline alongside the products and the adder tree -----------------------------------
@@ -293,7 +344,7 @@ module qnn_mvu #(
     wire [NFW-1:0] nf_bias;
     generate
         if (R == 0) begin : g_nb1
-            assign nf_bias = nf1b;
+            assign nf_bias = nf1c;
         end else if (R == 1) begin : g_nb2
             assign nf_bias = nf2;
         end else begin : g_nbt

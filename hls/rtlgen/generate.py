@@ -18,7 +18,14 @@ from hls.rtlgen.design import Design
 from hls.rtlgen.encoding import BIPOLAR, SIGNED, Encoding
 from hls.rtlgen.folding import Folding, choose_folding, folding_to_dict, layer_cycles
 from hls.rtlgen.layers import MvuLayer, PoolLayer, RequantLayer, hardware_layers
-from hls.rtlgen.memfile import load_words, mvu_weight_fields, per_channel_fields, write_rom
+from hls.rtlgen.memfile import (
+    banked_fields,
+    load_words,
+    mvu_weight_fields,
+    per_channel_fields,
+    rom_bank_depth,
+    write_rom,
+)
 from hls.rtlgen.top import SPRAM_STYLE, WEIGHT_LOAD_FILE, Stage, loaded_stages, write_top
 from qnn.errors import QnnError, UnsupportedOp
 from qnn.ir import nodes as N
@@ -156,12 +163,16 @@ def build_stages(layers, in_type, folding: Folding, mem_dir: Path, in_len: int =
             acc = acc_encoding(layer.acc_type)
             wenc = Encoding.for_type(layer.weight_type)
             wname, bname = f"{layer.name}_weights.mem", f"{layer.name}_bias.mem"
-            write_rom(mem_dir / wname, wenc.encode(mvu_weight_fields(layer.weight, f.pe, f.simd)), wenc.bits)
+            style = mem_style(sf * nf, memory.get(layer.name))
+            bank = 0 if style == SPRAM_STYLE else rom_bank_depth(sf * nf)  # SPRAM: loaded in the natural order
+            wfields = banked_fields(wenc.encode(mvu_weight_fields(layer.weight, f.pe, f.simd)), bank)
+            write_rom(mem_dir / wname, wfields, wenc.bits)
             write_rom(mem_dir / bname, per_channel_fields(layer.bias, f.pe), acc.bits)
             stages.append(Stage(f"{layer.name}_mvu", "qnn_mvu", {
                 "N_IN": layer.n_in, "N_OUT": layer.n_out, "PE": f.pe, "SIMD": f.simd, "IN_BITS": enc.bits,
                 "IN_MODE": enc.mode, "W_BITS": wenc.bits, "W_MODE": wenc.mode, "ACC_BITS": acc.bits,
-                "MEM_STYLE": mem_style(sf * nf, memory.get(layer.name)), "WEIGHT_FILE": ("file", wname), "BIAS_FILE": ("file", bname)},
+                "MEM_STYLE": style, **({"W_BANK_DEPTH": bank} if bank else {}),
+                "WEIGHT_FILE": ("file", wname), "BIAS_FILE": ("file", bname)},
                 f.simd, f.pe, enc, acc, layer.name, {"WEIGHT_FILE": wname, "BIAS_FILE": bname}))
             frame = layer.n_out * layer.vectors
             _probed(stages[-1], frame)

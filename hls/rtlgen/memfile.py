@@ -40,6 +40,32 @@ def mvu_weight_fields(weight: np.ndarray, pe: int, simd: int) -> np.ndarray:
     return w.reshape(nf * sf, pe * simd)
 
 
+# A weight ROM deeper than this is banked (qnn_rom.v BANK_DEPTH): Yosys would split it in depth across block
+# RAMs with a bank multiplexer after them (on ECP5 in the cycle of the products, and with its select register
+# a cycle early for the DP16KD's output register).  Banks of 512 words: one DP16KD at 36 bits, one iCE40 EBR
+# at 8 bits; the multiplexer is the core's own, registered (4:1 per stage).
+BANK_ABOVE = 2048
+BANK_DEPTH = 512
+
+
+def rom_bank_depth(depth: int) -> int:
+    """qnn_rom BANK_DEPTH for a weight ROM of ``depth`` words (0: one bank)."""
+    return BANK_DEPTH if depth > BANK_ABOVE else 0
+
+
+def banked_fields(fields: np.ndarray, bank_depth: int) -> np.ndarray:
+    """ROM fields [depth, n] -> the banked layout qnn_rom reads with BANK_DEPTH = bank_depth: [bank_depth, NB*n],
+    row a holding word b*bank_depth + a in fields [b*n, (b+1)*n) (bank 0 in the lowest bits; zeros past the end)."""
+    f = np.asarray(fields, dtype=np.int64)
+    depth, n = f.shape
+    if not bank_depth or depth <= bank_depth:
+        return f
+    nb = -(-depth // bank_depth)
+    pad = np.zeros((nb * bank_depth, n), dtype=np.int64)
+    pad[:depth] = f
+    return pad.reshape(nb, bank_depth, n).transpose(1, 0, 2).reshape(bank_depth, nb * n)
+
+
 def per_channel_fields(values: np.ndarray, pe: int) -> np.ndarray:
     """values [C, k] (or [C]) -> fields [C/PE, PE*k]: word nf holds channels nf*PE .. nf*PE+PE-1."""
     v = np.asarray(values)

@@ -13,7 +13,11 @@ with REGMODE = "OUTREG" (the second register):
   they follow its version);
 - the ``synth_ecp5`` script split around its ``map_ram`` step, with a check that no memory marked
   ``qnn_outreg`` was left unmapped (it would lose a cycle and the design would no longer match the
-  simulation).
+  simulation), and a check that none was split in depth: for a memory deeper than one DP16KD
+  configuration ``memory_libmap`` adds a bank multiplexer whose select register suits a one-register
+  read, a cycle early behind the output register (the netlist would read the wrong bank on every
+  bank change).  The cores bank such memories themselves (``qnn_rom.v`` BANK_DEPTH, registered
+  multiplexer); the check names the ``generate_mux`` cells of one that was not.
 """
 from __future__ import annotations
 
@@ -66,6 +70,8 @@ def synth_script(top: str, synth_cmd: str, out_dir: Path) -> list[str]:
         f"{synth_cmd} -top {top} -run begin:map_ram",
         f"memory_libmap -lib {lib_p} -lib +/ecp5/lutrams.txt -lib +/ecp5/brams.txt",
         f"select -assert-none t:$mem_v2 a:ram_style={STYLE} %i",
+        # an OUTREG memory split in depth: memory_libmap's bank-select cells beside the block RAMs
+        f"select -assert-none {' '.join('t:' + c for c in _RENAME.values())} %u %x2 n:*generate_mux* %i",
         f"techmap -map {map_p} -map +/ecp5/lutrams_map.v -map +/ecp5/brams_map.v",
         f"{synth_cmd} -top {top} -run map_ffram:",
     ]
