@@ -34,11 +34,15 @@ NOTES = [  # what changed between the after_1 rows and this tree, and what the a
     "- The next ECP5 limit was the thresholds' comparison (`u_Gemm_0_rq`, 6.98 ns at 25k, 144 MHz at 85k with a "
     "split compare that Yosys still built as two chained carry chains): now x >= t is the sign of the difference, one "
     "carry chain (the core alone: 142.6 -> 237.1 MHz, LUT 521 -> 259).",
-    "- cnn-w4a4 (ECP5 85k, 69.2 MHz, goal 125 NOT met): the dense layer's weight ROM (64 bits x 12,544 words, "
-    "~25 DP16KD deep) needs a bank-select multiplexer tree after the RAM outputs; with the second read register "
-    "inside the RAM (OUTREG) that tree, 10 ns of routing across the chip, and the 4 x 4-bit products share one "
-    "cycle. Next step: a third read register after the bank multiplexer for ROMs deeper than one DP16KD (MVU operand "
-    "path one stage longer), or the ROM split per bank with registered multiplexer levels.",
+    "- cnn-w4a4 before this tree (ECP5 85k, 69.2 MHz): the dense layer's weight ROM (64 bits x 12,544 words) was "
+    "left to Yosys, which split it in depth over 25 rows of DP16KD with a bank multiplexer after the RAM outputs: "
+    "that tree, ~10 ns of routing across the chip and the 4 x 4-bit products shared one cycle (14.45 ns) -- and "
+    "memory_libmap's bank-select register suits a one-register read, so behind the DP16KD output register it was a "
+    "cycle early (the netlist read the wrong bank at every bank change; the simulation did not show it). Now "
+    "`qnn_rom` banks ROMs deeper than 2,048 words itself (BANK_DEPTH 512: 25 banks side by side in one 512-row "
+    "memory, the same 45 DP16KD, a registered 4:1 multiplexer per stage, 3 stages; the MVU's operand waits 3 "
+    "cycles more, cycles per inference unchanged), and the ECP5 flow stops on any OUTREG memory Yosys splits in "
+    "depth.",
     "- iCE40 (after_1: 45.4 / 48.6 MHz): the credit net's fanout -> MVU in_ready -> the upstream FIFO's read enable. "
     "The MVU's in_ready is now a register of its own (first_fold && (!at_last || credit) computed a cycle ahead from a "
     "mirror of the output buffer's reservation counter; a simulation-only check compares it every cycle).",
