@@ -89,7 +89,9 @@ def _memories(st) -> list[tuple[int, int]]:
         return depthwise.memories(st)
     if st.module == "qnn_mvu":
         sf, nf = p["N_IN"] // p["SIMD"], p["N_OUT"] // p["PE"]
-        mems = [(p["PE"] * p["SIMD"] * p["W_BITS"], sf * nf), (p["PE"] * p["ACC_BITS"], nf)]
+        w, d, bd = p["PE"] * p["SIMD"] * p["W_BITS"], sf * nf, p.get("W_BANK_DEPTH", 0)
+        wrom = (w * -(-d // bd), bd) if bd and d > bd else (w, d)  # banked: the banks side by side (qnn_rom.v)
+        mems = [wrom, (p["PE"] * p["ACC_BITS"], nf)]
         if nf > 1:
             mems.append((p["SIMD"] * p["IN_BITS"], sf))  # input buffer (re-read over the neuron folds)
         return mems
@@ -105,6 +107,18 @@ def _memories(st) -> list[tuple[int, int]]:
     return []
 
 
+def _bank_mux_bits(p: dict) -> int:
+    """Register bits of a banked weight ROM's multiplexer stages (4:1 each) and of the operand waiting for them."""
+    d, bd = (p["N_IN"] // p["SIMD"]) * (p["N_OUT"] // p["PE"]), p.get("W_BANK_DEPTH", 0)
+    if not bd or d <= bd or p.get("MEM_STYLE") == SPRAM_STYLE:
+        return 0
+    n, words, stages = -(-d // bd), 0, 0
+    while n > 1:
+        n = -(-n // 4)
+        words, stages = words + n, stages + 1
+    return words * p["PE"] * p["SIMD"] * p["W_BITS"] + stages * p["SIMD"] * p["IN_BITS"]
+
+
 def features(st, family: str) -> tuple[dict, float]:
     """Datapath sizes of one instance that LUTs and flip-flops scale with; and its block RAMs."""
     p = st.params
@@ -116,6 +130,7 @@ def features(st, family: str) -> tuple[dict, float]:
         ww = p["W_BITS"] if p["W_MODE"] != 2 else 2
         mac = m * (1.0 if xnor else xw * ww)  # product bits: XNOR one, a multiplier ~ XW x WW
         acc = p["PE"] * p["ACC_BITS"] + m * (1 if xnor else xw + ww)  # accumulators + adder-tree leaves
+        acc += _bank_mux_bits(p)
     elif st.module == "qnn_thresh":
         acc = p["PE"] * p["NT"] * p["T_BITS"]
     elif depthwise.datapath(st) is not None:
