@@ -31,6 +31,7 @@ class Pass:
     wall_s: float
     cpu_s: float  # CPU time of the simulator process (user + system): the speed on a machine shared with others
     probes: dict[int, list[str]] = field(default_factory=dict)  # stream index -> hex words
+    started: float = 0.0  # time.perf_counter() when the simulator started (spans of parallel shards)
 
 
 def prob(p: float) -> int:
@@ -80,4 +81,4 @@ def run_pass(build: Build, work: Path, vectors_hex: bytes, *, words: int, out_wo
         cyc.append(int(c))
     probes = {int(f.stem.split("_")[1]): f.read_text().split() for f in work.glob("probe_*.hex")}
     return Pass(out, cyc, info["status"], int(info["cycles"]), int(info["sent"]), int(info["received"]),
-                int(info["first_in"]), round(wall, 3), round(cpu, 3), probes)
+                int(info["first_in"]), round(wall, 3), round(cpu, 3), probes, t0)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -60,7 +59,7 @@ def shard_of(shards: list[Shard], vector: int) -> Shard:
 def run_shards(shards: list[Shard], jobs: int, one: Callable[[Shard, Callable[[int], None] | None], Pass],
                progress: Callable[[int], None] | None = None) -> tuple[list[Pass], float]:
     """Run ``one(shard, report)`` for every shard, ``jobs`` at a time; returns the passes in shard order and the
-    wall time of the whole.  ``report(k)`` (given to ``one``) is called with the vectors a shard has finished;
+    wall time of the simulators (first start to last end; one shard: its process).  ``report(k)`` (given to ``one``) is called with the vectors a shard has finished;
     ``progress(total)`` with the sum over all shards.  The first failing shard's exception propagates (the
     shards already running finish first)."""
     done = [0] * len(shards)
@@ -77,14 +76,13 @@ def run_shards(shards: list[Shard], jobs: int, one: Callable[[Shard, Callable[[i
             progress(total)
         return report
 
-    t0 = time.perf_counter()
     if jobs <= 1 or len(shards) == 1:
         passes = [one(s, reporter(s)) for s in shards]
-    else:
-        with ThreadPoolExecutor(max_workers=min(jobs, len(shards))) as ex:
-            futures = [ex.submit(one, s, reporter(s)) for s in shards]
-            passes = [f.result() for f in futures]
-    return passes, time.perf_counter() - t0
+        return passes, sum(p.wall_s for p in passes)
+    with ThreadPoolExecutor(max_workers=min(jobs, len(shards))) as ex:
+        futures = [ex.submit(one, s, reporter(s)) for s in shards]
+        passes = [f.result() for f in futures]
+    return passes, max(p.started + p.wall_s for p in passes) - min(p.started for p in passes)
 
 
 def shard_rows(shards: list[Shard], passes: list[Pass]) -> list[dict]:
