@@ -131,12 +131,20 @@ module qnn_rom #(
                 end else if (s == 0) begin : g_row
                     assign v = row;
                 end else begin : g_mux  // one procedural driver per stage (cheap for Icarus)
+                    // constant part-selects in each branch: an index computed from sl would make Yosys build a
+                    // shifter across the whole stage input for every word
                     reg [N*WIDTH-1:0] r;
-                    wire [31:0] sl = {30'd0, sel[(s - 1)*SW + 2*(s - 1) +: 2]};
+                    wire [1:0] sl = sel[(s - 1)*SW + 2*(s - 1) +: 2];
                     wire [4*N*WIDTH-1:0] prev = g_st[s - 1].v;
                     integer e;
                     always @(posedge clk)
-                        for (e = 0; e < N; e = e + 1) r[e*WIDTH +: WIDTH] <= prev[(4*e + sl)*WIDTH +: WIDTH];
+                        for (e = 0; e < N; e = e + 1)
+                            case (sl)
+                                2'd0: r[e*WIDTH +: WIDTH] <= prev[(4*e)*WIDTH +: WIDTH];
+                                2'd1: r[e*WIDTH +: WIDTH] <= prev[(4*e + 1)*WIDTH +: WIDTH];
+                                2'd2: r[e*WIDTH +: WIDTH] <= prev[(4*e + 2)*WIDTH +: WIDTH];
+                                default: r[e*WIDTH +: WIDTH] <= prev[(4*e + 3)*WIDTH +: WIDTH];
+                            endcase
                     assign v = r;
                 end
             end
