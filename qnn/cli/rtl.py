@@ -145,7 +145,8 @@ def register(app: typer.Typer) -> None:
         with r.step(f"synth/{target}") as tmp, con.status(f"yosys synth_{target} (+ nextpnr) ..."):
             rep = synthesize(r.rtl_dir, target, tmp, device=device, pnr=pnr, freq_mhz=freq, dsp=dsp)
         fmax = f"{rep['fmax_mhz']:.1f} MHz" if rep.get("fmax_mhz") else "n/a"
-        con.print(f"{target} {rep['device']}: LUT {rep['lut']}, FF {rep['ff']}, BRAM {rep['bram']:g}, "
+        spram = f", SPRAM {rep['spram']}" if rep.get("spram") else ""
+        con.print(f"{target} {rep['device']}: LUT {rep['lut']}, FF {rep['ff']}, BRAM {rep['bram']:g}{spram}, "
                   f"DSP {rep['dsp']}, LUTRAM {rep['lutram']}, carry {rep['carry']}; fmax {fmax}")
         if rep.get("inferences_per_s"):
             cp = rep.get("critical_path") or {}
