@@ -92,7 +92,10 @@ def core_fmax(name: str, rtl_src: Path, work: Path, freq: float = 150) -> dict:
     out_w = max(int(w).bit_length() for w in case.out_words) or 1
     widths = port_widths(mod, case.params, in_w, out_w)
     st = Stage(mod, mod, vparams, 1, 1, Encoding(widths[0], 0), Encoding(widths[1], 0))
-    (work / "qnn_top.v").write_text(write_top([st], f"core {name}"))
+    top = write_top([st], f"core {name}")
+    if "wl_full" not in (rtl_src / f"{mod}.v").read_text():  # an older MVU: no weight-load port to tie off
+        top = "\n".join(ln for ln in top.split("\n") if ".wl_valid(1'b0)" not in ln)
+    (work / "qnn_top.v").write_text(top)
     srcs = [f"{f}.v" for f in files] + ["qnn_top.v"]
     d = Design(rtl_dir=str(work), top="qnn_top", sources=srcs, in_elems=1, in_enc={"bits": widths[0], "mode": 0},
                in_len=1, out_elems=1, out_enc={"bits": widths[1], "mode": 0}, out_len=1, folding={}, layers=[])
