@@ -52,7 +52,9 @@ def _same_results(one, two, n):
     assert len(one.shards) == 1 and one.jobs == 1
     assert [(s["lo"], s["hi"]) for s in two.shards] == [(0, n // 2), (n // 2, n)] and two.jobs == 2
     assert all(s["cycles"] > 0 and s["cpu_s"] > 0 and s["cycles_per_s"] > 0 for s in two.shards)
-    assert sum(s["cycles"] for s in two.shards) == pytest.approx(two.cycles_per_s * two.exact_s, rel=1e-3)
+    # total cycles/s over the span of the parallel processes (exact_s is rounded to ms: Verilator runs take ~20 ms)
+    assert two.exact_s >= max(s["wall_s"] for s in two.shards) - 1e-3
+    assert sum(s["cycles"] for s in two.shards) == pytest.approx(two.cycles_per_s * two.exact_s, rel=0.05)
 
 
 @needs_icarus
