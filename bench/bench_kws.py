@@ -119,7 +119,7 @@ DEFAULT_JOBS = ["cnn-w4a4-baseline:0-4", "mlp-w3a3-baseline:0-4", "cnn-w4a4-plus
                 "dscnn-w4a4-baseline-e6:0-4", "dscnn-w4a4-plus-specaugment-e6:0",
                 "cnn-float-baseline:0", "cnn-w4a4-plus-distill:0", "cnn-w4a4-plus-mixup:0", "cnn-w4a4-plus-snr-noise:0",
                 "cnn-w4a4-plus-speed:0", "cnn-w4a4-plus-pitch:0", "cnn-w4a4-plus-reverb:0",
-                "cnn-w4a4-plus-label-smoothing:0", "cnn-w4a4-plus-no-synthetic:0",
+                "cnn-w4a4-plus-label-smoothing:0-4", "cnn-w4a4-plus-no-synthetic:0",
                 "cnn-w3a3-baseline:0", "cnn-w8a8-baseline:0"]
 SPOT_JOBS = ["cnn-w4a4-baseline", "cnn-w4a4-plus-distill", "cnn-w4a4-plus-snr-noise", "cnn-w4a4-plus-specaugment"]
 
