@@ -49,12 +49,14 @@ def _limits(design: Design, wpv: int, n: int) -> tuple[int, int]:
 def simulate(rtl_dir: str | Path, graph: IntGraph, q: np.ndarray, *, simulator: str = "verilator",
              work_dir: str | Path, waves: bool = False, gap: float = 0.2, backpressure: float = 0.3,
              throughput_vectors: int = 16, seed: int = 0, engine: str = "harness", trace: bool = False,
-             trace_vectors: int = 4, build_dir: str | Path | None = None, progress=None, jobs: int = 1) -> SimResult:
+             trace_vectors: int = 4, build_dir: str | Path | None = None, progress=None, jobs: int = 1,
+             netlist=None) -> SimResult:
     """Simulate ``q`` (integer inputs, [N, ...]) through the design in ``rtl_dir``; compare with golden.
 
     ``build_dir``: cache of simulator builds (default ``<rtl_dir>/../sim/build``); ``progress(done, total)``
     is called as vectors complete in the exactness pass; ``jobs``: parallel simulator processes for the
-    exactness pass (contiguous shards of the vectors, ``sim.harness.shards``; 0 = one per CPU core)."""
+    exactness pass (contiguous shards of the vectors, ``sim.harness.shards``; 0 = one per CPU core);
+    ``netlist`` (``sim.netlist.Netlist``): simulate the synthesized netlist instead of the RTL (no layer probe)."""
     if engine not in ENGINES:
         raise QnnError(f"unknown simulation engine {engine!r}: choose {' or '.join(ENGINES)}")
     if engine == "cocotb" or waves:
@@ -84,7 +86,7 @@ def simulate(rtl_dir: str | Path, graph: IntGraph, q: np.ndarray, *, simulator: 
     # Verilator's vector memory is always CHUNK_VECTORS deep (one build for every run); Icarus builds in a second
     chunk = CHUNK_VECTORS if simulator == "verilator" else max(len(s) for s in shards)
     cache = Path(build_dir) if build_dir else Path(design.rtl_dir).parent / "sim" / "build"
-    b = build(design, simulator, cache, depth=max(chunk, m, trace_vectors if trace else 0) * wpv)
+    b = build(design, simulator, cache, depth=max(chunk, m, trace_vectors if trace else 0) * wpv, netlist=netlist)
     work = Path(work_dir) / f"harness_{simulator}"
 
     def vectors_hex(lo: int, hi: int) -> bytes:
@@ -129,7 +131,7 @@ def simulate(rtl_dir: str | Path, graph: IntGraph, q: np.ndarray, *, simulator: 
         engine="harness", exact_s=round(exact_s, 3), exact_cpu_s=round(exact_cpu, 3), cycles_per_s=cycles1 / exact_s if exact_s else 0.0,
         build_cached=b.cached, jobs=min(jobs, len(shards)), shards=shard_rows(shards, passes))
     # 3. layer probe
-    if taps(design) and (res.mismatches or trace):
+    if taps(design) and (res.mismatches or trace) and netlist is None:
         if res.mismatches:  # replay the chunk of the first differing vector up to it, recording its frame
             v = res.mismatches[0]["vector"]
             sh = shard_of(shards, v)

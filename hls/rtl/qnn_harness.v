@@ -67,7 +67,11 @@ module qnn_harness #(
     end
 `endif
 
+`ifdef QNN_NETLIST  // the synthesized netlist (sim/netlist.py): ROM contents are inside it
+    qnn_top dut (
+`else
     qnn_top #(.MEM_DIR(MEM_DIR)) dut (
+`endif
         .clk(clk), .rst(rst),
         .in_valid(in_valid), .in_ready(in_ready), .in_data(in_data),
         .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data)

@@ -47,15 +47,17 @@ def _param_cmd(top: str, params: dict) -> str:
 
 def synthesize_sources(sources: list[Path], top: str, family: str, out_dir: Path, params: dict | None = None,
                        cwd: Path | None = None, netlist: bool = False, timeout: int = 3600, dsp: bool = False,
-                       defines: tuple[str, ...] = ()) -> dict:
+                       defines: tuple[str, ...] = (), verilog: bool = False) -> dict:
     """Yosys synthesis of ``top``; returns resource counts, the cell list and the command.  ``defines``: Verilog
-    macros to set (``QNN_WEIGHT_LOAD``: the design's weight-load port goes to the place-and-route shell's pins)."""
+    macros to set (``QNN_WEIGHT_LOAD``: the design's weight-load port goes to the place-and-route shell's pins);
+    ``verilog``: also write the mapped netlist as Verilog (``<top>_<family>_netlist.v``, for ``sim.netlist``)."""
     if family not in FAMILIES:
         raise QnnError(f"unknown target {family!r}: choose one of {', '.join(FAMILIES)}")
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     stat = out_dir / f"{top}_{family}_stat.json"
     js = out_dir / f"{top}_{family}.json"
+    nv = out_dir / f"{top}_{family}_netlist.v"
     # ECP5: block RAM memories of the cores with the RAM's output register (hls/synth/ecp5_outreg.py)
     define = f"-D {ecp5_outreg.DEFINE} " if family == "ecp5" else ""
     define += "".join(f"-D {d} " for d in defines)
@@ -68,6 +70,7 @@ def synthesize_sources(sources: list[Path], top: str, family: str, out_dir: Path
         *synth,
         f"tee -q -o {stat} stat -json",
         f"write_json {js}" if netlist else "",
+        f"write_verilog -noattr {nv}" if verilog else "",
     ])
     ys = out_dir / f"{top}_{family}.ys"
     ys.write_text(script + "\n")
@@ -80,7 +83,7 @@ def synthesize_sources(sources: list[Path], top: str, family: str, out_dir: Path
     cells = cells_from_stat(stat, top)
     return {"family": family, "top": top, **summarize(cells, family), "cell_types": cells,
             "yosys_s": round(time.perf_counter() - t0, 1), "script": str(ys),
-            "netlist": str(js) if netlist else None}
+            "netlist": str(js) if netlist else None, "netlist_verilog": str(nv) if verilog else None}
 
 
 def fit_problems(res: dict, dev: Device) -> list[str]:
@@ -135,11 +138,12 @@ def synthesize(rtl_dir: str | Path, target: str, out_dir: str | Path, device: st
         raise QnnError(f"device {dev_name!r} is not a {target} device; choose one of {names}")
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    res = synthesize_sources(design.source_paths(), design.top, target, out_dir, cwd=rtl_dir, timeout=timeout, dsp=dsp)
+    res = synthesize_sources(design.source_paths(), design.top, target, out_dir, cwd=rtl_dir, timeout=timeout, dsp=dsp,
+                             verilog=True)
     report = {"target": target, "device": dev.name,
               **{k: res[k] for k in ("lut", "ff", "bram", "spram", "dsp", "lutram", "carry", "cells")},
               "cell_types": res["cell_types"], "yosys_s": res["yosys_s"], "yosys_script": res["script"],
-              "dsp_inference": dsp,
+              "dsp_inference": dsp, "netlist_verilog": res["netlist_verilog"],
               "folding": design.folding, "ideal_cycles": design.ideal_cycles,
               "capacity": {"lut": dev.luts, "ff": dev.ffs, "bram": dev.brams, "dsp": dev.dsps, "spram": dev.sprams}}
     probs = fit_problems(res, dev)

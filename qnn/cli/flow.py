@@ -55,6 +55,7 @@ def register(app: typer.Typer) -> None:
         synth_target: str = typer.Option("ice40", help="ice40 | ecp5 | xilinx"),
         synth_device: str = typer.Option(None, help="device (default: the target's default)"),
         pnr: bool = typer.Option(True, "--pnr/--no-pnr", help="place and route with nextpnr for fmax"),
+        netlist_vectors: int = typer.Option(100, help="test vectors through the synthesized netlist against golden (0 skips)"),
         synth_timeout: int = typer.Option(3600, help="seconds allowed per Yosys / nextpnr run"),
         board: str = typer.Option(None, help="also build a bitstream for this board and check the simulated board "
                                              "(icebreaker | ulx3s-25f | ulx3s-45f | ulx3s-85f)"),
@@ -82,6 +83,7 @@ def register(app: typer.Typer) -> None:
                          hls_io_type=hls_io_type, hls_reuse=hls_reuse, hls_vectors=hls_vectors, folding=fold,
                          target_cycles=target_cycles, simulator=simulator, sim_vectors=sim_vectors,
                          synth_target=synth_target, synth_device=synth_device, pnr=pnr, synth_timeout=synth_timeout,
+                         netlist_vectors=netlist_vectors,
                          board=board, board_freq=board_freq, skip=step_list(skip))
         with console.status("starting") as status:
             def on_step(step, phase):

@@ -130,8 +130,13 @@ def register(app: typer.Typer) -> None:
         pnr: bool = typer.Option(True, "--pnr/--no-pnr", help="Place and route with nextpnr for fmax (ice40, ecp5)."),
         freq: float = typer.Option(None, "--freq", help="nextpnr target frequency in MHz."),
         dsp: bool = typer.Option(False, "--dsp/--no-dsp", help="Let Yosys map multipliers to DSP blocks (default: LUTs, cheaper for low-bit products)."),
+        netlist_vectors: int = typer.Option(100, "--netlist-vectors", help="Test vectors through the synthesized netlist (Yosys' cell models) against the golden model; 0 skips."),
+        netlist_simulator: str = typer.Option("verilator", "--netlist-simulator", help="verilator or icarus (slow on netlists)."),
+        data_dir: Path = typer.Option(None, "--data-dir", help="Dataset folder for the netlist vectors (default: the run's)."),
     ) -> None:
-        """Synthesize RUN/rtl with Yosys (+ nextpnr): LUT/FF/BRAM/DSP and fmax, JSON in RUN/synth/."""
+        """Synthesize RUN/rtl with Yosys (+ nextpnr): LUT/FF/BRAM/DSP and fmax, JSON in RUN/synth/.
+
+        Then the synthesized netlist runs in simulation against the golden model (exit 1 when it differs)."""
         from rich.console import Console
 
         from hls.synth import synthesize
@@ -142,8 +147,20 @@ def register(app: typer.Typer) -> None:
         if not (r.rtl_dir / "design.json").is_file():
             raise QnnError(f"run {r.path} has no RTL yet: run `qnn rtl {r.path}` first")
         con = Console()
-        with r.step(f"synth/{target}") as tmp, con.status(f"yosys synth_{target} (+ nextpnr) ..."):
-            rep = synthesize(r.rtl_dir, target, tmp, device=device, pnr=pnr, freq_mhz=freq, dsp=dsp)
+        if netlist_vectors < 0:
+            raise QnnError("--netlist-vectors must be 0 (skip) or more")
+        nl = None
+        with r.step(f"synth/{target}") as tmp:
+            with con.status(f"yosys synth_{target} (+ nextpnr) ..."):
+                rep = synthesize(r.rtl_dir, target, tmp, device=device, pnr=pnr, freq_mhz=freq, dsp=dsp)
+            if netlist_vectors and rep["fits"]:
+                from qnn.flow.steps import test_vectors
+                from sim.netlist import check_synth_netlist
+
+                graph = r.graph()
+                q = test_vectors(r, graph, netlist_vectors, data_dir)
+                with con.status(f"netlist simulation ({netlist_simulator}, {len(q)} vectors) ..."):
+                    nl = check_synth_netlist(r.rtl_dir, tmp, graph, q, simulator=netlist_simulator)
         fmax = f"{rep['fmax_mhz']:.1f} MHz" if rep.get("fmax_mhz") else "n/a"
         spram = f", SPRAM {rep['spram']}" if rep.get("spram") else ""
         con.print(f"{target} {rep['device']}: LUT {rep['lut']}, FF {rep['ff']}, BRAM {rep['bram']:g}{spram}, "
@@ -155,7 +172,14 @@ def register(app: typer.Typer) -> None:
                       f"{rep['macs_per_cycle_per_klut']:.1f} MACs/cycle per 1k LUT; critical path "
                       f"{cp.get('delay_ns')} ns through {' -> '.join(cp.get('instances') or [cp.get('from', '?')])}")
         con.print(f"{rep['fit_message']}; place and route: {rep.get('pnr')}")
+        if nl is not None:
+            con.print(nl["summary"] + ("" if nl.get("skipped") else
+                                       f" (build {nl['build_s']:.0f} s, simulation {nl['sim_s']:.1f} s)"))
         con.print(f"report: {r.synth_dir / target / f'synth_{target}.json'}")
+        if nl is not None and not nl["ok"]:
+            from qnn.errors import CheckFailed
+
+            raise CheckFailed(nl["message"], nl)
         if not rep["fits"]:
             raise typer.Exit(1)
 

@@ -87,6 +87,7 @@ class FlowConfig:
     synth_target: SynthTarget = SynthTarget.ice40
     synth_device: str | None = None
     pnr: bool = True
+    netlist_vectors: int = 100  # through the synthesized netlist against golden (0: skip)
     synth_timeout: int = 3600  # seconds per Yosys / nextpnr call (a limit, not an input: not fingerprinted)
     board: str | None = None  # icebreaker | ulx3s-25f | ...: the board step runs only when set
     board_freq: float | None = None
@@ -114,6 +115,8 @@ class FlowConfig:
                      "sim_throughput_vectors", "synth_timeout"):
             if getattr(self, name) < 1:
                 raise QnnError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        if self.netlist_vectors < 0:
+            raise QnnError(f"--netlist-vectors must be 0 (skip) or more, got {self.netlist_vectors}")
         for name in ("limit_train", "eval_limit", "target_cycles"):
             v = getattr(self, name)
             if v is not None and v < 1:
@@ -167,7 +170,7 @@ STEP_FIELDS: dict[Step, tuple[str, ...]] = {
     Step.hls: ("hls_io_type", "hls_reuse", "hls_vectors", "data_dir"),
     Step.rtl: ("folding", "target_cycles"),
     Step.sim: ("simulator", "sim_vectors", "sim_throughput_vectors", "data_dir"),
-    Step.synth: ("synth_target", "synth_device", "pnr"),
+    Step.synth: ("synth_target", "synth_device", "pnr", "netlist_vectors", "data_dir"),
     Step.board: ("board", "board_freq", "target_cycles", "sim_vectors", "data_dir"),
     Step.report: (),
 }

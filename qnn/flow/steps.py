@@ -251,21 +251,34 @@ def _sim_missing(cfg: FlowConfig) -> str | None:
 
 # --- synthesis -----------------------------------------------------------------------------------
 def step_synth(run: Run, cfg: FlowConfig) -> dict:
-    """Yosys (+ nextpnr) on rtl/: LUT/FF/BRAM/DSP, fit, fmax."""
+    """Yosys (+ nextpnr) on rtl/: LUT/FF/BRAM/DSP, fit, fmax; then the synthesized netlist in simulation against
+    the golden model (``sim.netlist``, ``netlist_vectors`` vectors): a difference fails the step."""
     from hls.synth import synthesize
 
     if not (run.rtl_dir / "design.json").is_file():
         raise QnnError(f"run {run.path} has no RTL: run the rtl step first")
     target = cfg.synth_target.value
+    nl = None
     with run.step(f"synth/{target}") as tmp:
         rep = synthesize(run.rtl_dir, target, tmp, device=cfg.synth_device, pnr=cfg.pnr, timeout=cfg.synth_timeout)
+        if cfg.netlist_vectors and rep["fits"]:  # the synthesized netlist against the golden model
+            from sim.netlist import check_synth_netlist
+
+            graph = run.graph()
+            nl = check_synth_netlist(run.rtl_dir, tmp, graph, test_vectors(run, graph, cfg.netlist_vectors,
+                                                                            cfg.data_dir))
     keys = ("device", "lut", "ff", "bram", "dsp", "lutram", "carry", "fits", "fit_message", "fmax_mhz", "pnr",
             "yosys_s")
     out = {"target": target, **{k: rep.get(k) for k in keys}}
     fmax = f", fmax {rep['fmax_mhz']:.1f} MHz" if rep.get("fmax_mhz") else ""
     out["summary"] = (f"{target} {rep['device']}: LUT {rep['lut']}, FF {rep['ff']}, BRAM {rep['bram']:g}, "
                       f"DSP {rep['dsp']}{fmax}; {'fits' if rep['fits'] else 'does not fit'}")
+    if nl is not None:
+        out["netlist_sim"] = nl
+        out["summary"] += f"; {nl['summary']}"
     run.update_metrics(synth=out)
+    if nl is not None and not nl["ok"]:
+        raise CheckFailed(nl["message"], out)
     return out
 
 

@@ -49,25 +49,29 @@ def _version(simulator: str) -> str:
     return (p.stdout or p.stderr).splitlines()[0] if (p.stdout or p.stderr) else "?"
 
 
-def fingerprint(design: Design, simulator: str, params: dict) -> str:
+def fingerprint(design: Design, simulator: str, params: dict, sources: list[Path] | None = None) -> str:
     h = hashlib.sha256()
-    for src in [*design.source_paths(), *HARNESS_SOURCES, HERE / "main.cpp"]:
+    for src in [*(sources or design.source_paths()), *HARNESS_SOURCES, HERE / "main.cpp"]:
         h.update(src.name.encode() + b"\0" + src.read_bytes() + b"\0")
     h.update(repr(sorted(params.items())).encode())
     h.update(_version(simulator).encode() + (VERILATOR_MAKE.encode() if simulator == "verilator" else b""))
     return h.hexdigest()[:16]
 
 
-def build(design: Design, simulator: str, cache_root: Path, depth: int) -> Build:
-    """The cached build for ``design`` with a vector memory of ``depth`` words (built when missing)."""
+def build(design: Design, simulator: str, cache_root: Path, depth: int, netlist=None) -> Build:
+    """The cached build for ``design`` with a vector memory of ``depth`` words (built when missing).
+    ``netlist`` (``sim.netlist.Netlist``): the synthesized ``qnn_top`` with its cell models instead of the RTL."""
     simulator_env(simulator)
     mem_dir = str(Path(design.rtl_dir).resolve()) + "/"
     params = {"IN_W": design.in_width, "OUT_W": design.out_width, "DEPTH": max(1, int(depth)), "MEM_DIR": mem_dir}
     if design.weight_load_words:  # SPRAM weights: the harness loads them first (QNN_WEIGHT_LOAD)
         params["WL_WORDS"] = design.weight_load_words
-    key = fingerprint(design, simulator, params)
+    design_sources = netlist.sources() if netlist else design.source_paths()
+    defines = [*_defines(params), *(f"-D{d}" for d in (netlist_defines() if netlist else ())),
+               *(f"-I{d}" for d in (netlist.include_dirs() if netlist else ()))]
+    key = fingerprint(design, simulator, {**params, "defines": " ".join(defines)}, design_sources)
     cache_root = Path(cache_root).resolve()  # the tools run in the build folder: no relative paths
-    out = cache_root / f"{simulator}-{key}"
+    out = cache_root / f"{'netlist-' if netlist else ''}{simulator}-{key}"
     exe = out / ("qnn_sim" if simulator == "verilator" else "qnn_sim.vvp")
     if exe.is_file():
         return Build(simulator, exe, key, params["DEPTH"], 0.0, True)
@@ -75,11 +79,11 @@ def build(design: Design, simulator: str, cache_root: Path, depth: int) -> Build
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     t0 = time.perf_counter()
-    sources = [str(s) for s in [*design.source_paths(), *HARNESS_SOURCES]]
+    sources = [str(s) for s in [*design_sources, *HARNESS_SOURCES]]
     if simulator == "verilator":
-        _verilate(tmp, sources, params)
+        _verilate(tmp, sources, params, defines)
     else:
-        _icarus(tmp, sources, params)
+        _icarus(tmp, sources, params, defines)
     build_s = time.perf_counter() - t0
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
@@ -95,9 +99,15 @@ def _defines(params: dict) -> list[str]:
     return ["-DQNN_WEIGHT_LOAD"] if "WL_WORDS" in params else []
 
 
-def _verilate(tmp: Path, sources: list[str], params: dict) -> None:
+def netlist_defines() -> tuple[str, ...]:
+    from sim.netlist import DEFINES
+
+    return DEFINES
+
+
+def _verilate(tmp: Path, sources: list[str], params: dict, defines: list[str]) -> None:
     cmd = ["verilator", "--cc", "--exe", "--build", "-O3", "--x-assign", "fast", "--x-initial", "fast",
-           "-Wno-fatal", "-Wno-lint", "-Wno-style", "--top-module", "qnn_harness", "-DQNN_PROBE", *_defines(params),
+           "-Wno-fatal", "-Wno-lint", "-Wno-style", "--top-module", "qnn_harness", "-DQNN_PROBE", *defines,
            *_gparams(params, "-G"), "--Mdir", str(tmp / "obj"), "-o", str(tmp / "qnn_sim"),
            str(HERE / "main.cpp"), *sources]
     env = dict(os.environ)
@@ -108,8 +118,8 @@ def _verilate(tmp: Path, sources: list[str], params: dict) -> None:
     shutil.rmtree(tmp / "obj", ignore_errors=True)  # keep the executable only
 
 
-def _icarus(tmp: Path, sources: list[str], params: dict) -> None:
-    cmd = ["iverilog", "-g2005", "-DQNN_PROBE", *_defines(params), "-s", "qnn_harness", *_gparams(params, "-Pqnn_harness."),
+def _icarus(tmp: Path, sources: list[str], params: dict, defines: list[str]) -> None:
+    cmd = ["iverilog", "-g2005", "-DQNN_PROBE", *defines, "-s", "qnn_harness", *_gparams(params, "-Pqnn_harness."),
            "-o", str(tmp / "qnn_sim.vvp"), *sources]
     _run(cmd, tmp, dict(os.environ), "icarus")
 
