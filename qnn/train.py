@@ -1,8 +1,9 @@
 """Quantization-aware training (Brevitas) with checkpoints per epoch, resume, and deterministic re-runs.
 
 The loop is plain PyTorch: seeded shuffling with NumPy, Adam or SGD, a cosine or step learning-rate schedule,
-optional random-shift augmentation; Brevitas' integer quantizers train through one fused autograd op each
-(``qnn.models.fast_quant``: same values and gradients, eval and export untouched). Methods for little data
+optional random-shift augmentation; with ``QNN_FAST_QUANT=1`` Brevitas' integer quantizers train through one
+fused autograd op each (``qnn.models.fast_quant``: ~25 % faster steps; off by default because a run resumed from a
+checkpoint then is not bit-identical to the uninterrupted one, tests/test_flow.py). Methods for little data
 (``qnn.train_methods``), all off by default: SpecAugment masks on the input map (time = rows, frequency =
 columns), mixup, label smoothing, and knowledge distillation from a float teacher run (``distill``). Every epoch
 writes ``checkpoints/epoch_NNN.pt`` and ``checkpoint.pt`` (the latest, with optimizer/scheduler/RNG state so
@@ -10,6 +11,7 @@ writes ``checkpoints/epoch_NNN.pt`` and ``checkpoint.pt`` (the latest, with opti
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass
 
@@ -166,7 +168,8 @@ def train(run: Run, spec: ModelSpec, cfg: TrainConfig, train_ds: Dataset, resume
     np.random.seed(cfg.seed)
     tr, va = split_train_val(train_ds, cfg.val_fraction, cfg.seed)
     model = build_model(spec)
-    fuse_int_quant(model)  # Brevitas' quantizer as one autograd op while training (same values, qnn.models.fast_quant)
+    if os.environ.get("QNN_FAST_QUANT") == "1":  # opt-in: resume is then not bit-exact (see the module docstring)
+        fuse_int_quant(model)
     steps = int(np.ceil(len(tr) / cfg.batch_size))
     opt, sched = _make_optimizer(model, cfg, steps)
     history: list[dict] = []
