@@ -78,9 +78,9 @@ def check_logits(golden: np.ndarray, reference: np.ndarray, what: str, tolerance
         f"max |diff| {res['max_abs_diff']:.3g})", res)
 
 
-def rtl_mismatch(res) -> str:
+def rtl_mismatch(res, what: str | None = None) -> str:
     """One line for an RTL simulation (``sim``'s ``SimResult``) that is not bit-exact: counts, then the first
-    differing vector and output (and layer, when the probe ran)."""
+    differing vector and output (and layer, when the probe ran).  ``what``: the simulated thing (default: RTL)."""
     parts = []
     if res.mismatched:
         parts.append(f"on {res.mismatched} of {res.vectors} vectors")
@@ -88,5 +88,6 @@ def rtl_mismatch(res) -> str:
         parts.append(f"back to back on {res.throughput_vectors - res.throughput_exact} of {res.throughput_vectors} "
                      "vectors")
     first = res.first_mismatch()
-    return (f"RTL simulation ({res.simulator}) differs from the golden model {'; '.join(parts) or 'in a layer'}"
+    return (f"{what or f'RTL simulation ({res.simulator})'} differs from the golden model "
+            f"{'; '.join(parts) or 'in a layer'}"
             + (f": {first}" if first else ""))

@@ -122,15 +122,10 @@ def check_synth_netlist(rtl_dir: str | Path, synth_dir: str | Path, graph, q: np
            "cycles_per_inference": res.cycles_per_inference, "build_s": res.build_s, "sim_s": res.sim_s,
            "gap": res.gap, "backpressure": res.backpressure}
     if not res.ok:
-        parts = []
-        if res.mismatched:
-            parts.append(f"on {res.mismatched} of {res.vectors} vectors")
-        if res.throughput_exact != res.throughput_vectors:
-            parts.append(f"back to back on {res.throughput_vectors - res.throughput_exact} of {res.throughput_vectors}")
-        first = res.first_mismatch()
-        out["first_mismatch"] = first
-        out["message"] = (f"the synthesized {family} netlist ({simulator} with Yosys' cell models) differs from the "
-                          f"golden model {'; '.join(parts)}" + (f": {first}" if first else "")
+        from qnn.checks import rtl_mismatch
+
+        out["first_mismatch"] = res.first_mismatch()
+        out["message"] = (rtl_mismatch(res, f"the synthesized {family} netlist ({simulator} with Yosys' cell models)")
                           + "; the RTL is not what was built: report it with the run's synth folder")
     out["summary"] = f"netlist ({simulator}): {res.exact}/{res.vectors} bit-exact"
     report["netlist_sim"] = out
