@@ -24,7 +24,7 @@ from sim.tools import build_and_test
 MODULES = {"fifo": "qnn_fifo", "width_conv": "qnn_width_conv", "mvu": "qnn_mvu", "thresh": "qnn_thresh",
            "shift": "qnn_shift", "maxpool": "qnn_maxpool", "swu": "qnn_swu"}
 # cores that instantiate others (the output buffer of the pipelined cores)
-DEPENDS = {"qnn_mvu": ["qnn_fifo", "qnn_obuf", "qnn_rom", "qnn_ram", "qnn_spram"], "qnn_thresh": ["qnn_fifo", "qnn_obuf"],
+DEPENDS = {"qnn_mvu": ["qnn_fifo", "qnn_obuf", "qnn_rom", "qnn_ram", "qnn_spram"], "qnn_thresh": ["qnn_fifo", "qnn_obuf", "qnn_rom"],
            "qnn_shift": ["qnn_fifo", "qnn_obuf"], "qnn_swu": ["qnn_fifo", "qnn_obuf", "qnn_ram"],
            "qnn_maxpool": ["qnn_fifo", "qnn_obuf"], "qnn_vvau": ["qnn_fifo", "qnn_obuf", "qnn_rom"],
            "qnn_sumpool": ["qnn_fifo", "qnn_obuf"]}
@@ -211,6 +211,12 @@ GRIDS: dict[str, list[dict]] = {
          "P_T": 0, "P_L": 0, "P_B": 0, "P_R": 0, "EW": 2},
         {"IFM_H": 7, "IFM_W": 5, "C": 1, "SIMD": 1, "K_H": 3, "K_W": 3, "S_H": 2, "S_W": 1,
          "P_T": 0, "P_L": 0, "P_B": 0, "P_R": 0, "EW": 5},
+        # stride above the kernel (rows released before the writer reaches them: negative counts)
+        {"IFM_H": 4, "IFM_W": 2, "C": 2, "SIMD": 2, "K_H": 1, "K_W": 2, "S_H": 3, "S_W": 3,
+         "P_T": 0, "P_L": 0, "P_B": 0, "P_R": 0, "EW": 1},
+        # one word per window row (1 x 1 kernel, one column, one channel word)
+        {"IFM_H": 4, "IFM_W": 1, "C": 2, "SIMD": 2, "K_H": 1, "K_W": 1, "S_H": 2, "S_W": 1,
+         "P_T": 0, "P_L": 0, "P_B": 0, "P_R": 0, "EW": 4},
     ],
 }
 

@@ -137,5 +137,7 @@ GRIDS: dict[str, list[dict]] = {
          "P_T": 1, "P_L": 0, "P_B": 0, "P_R": 1, "EW": 3},
         {"IFM_H": 4, "IFM_W": 4, "C": 6, "SIMD": 6, "K_H": 3, "K_W": 3, "S_H": 1, "S_W": 1,
          "P_T": 0, "P_L": 0, "P_B": 0, "P_R": 0, "EW": 2},
+        {"IFM_H": 5, "IFM_W": 2, "C": 3, "SIMD": 3, "K_H": 1, "K_W": 2, "S_H": 2, "S_W": 3,  # stride > kernel
+         "P_T": 0, "P_L": 0, "P_B": 0, "P_R": 0, "EW": 4},
     ],
 }

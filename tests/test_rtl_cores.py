@@ -71,11 +71,11 @@ def _beats(core: str, p: dict, frames: int) -> tuple[int, int]:
     """(cycles with a transfer, allowed extra cycles besides the pipeline latency)"""
     if core == "mvu":
         return frames * (p["N_IN"] // p["SIMD"]) * (p["N_OUT"] // p["PE"]), 0
-    if core == "swu":  # output words, plus one idle cycle per window row and the first rows' fill
+    if core == "swu":  # output words, plus two idle cycles per window row (hold) and the first rows' fill
         oh = (p["IFM_H"] + p["P_T"] + p["P_B"] - p["K_H"]) // p["S_H"] + 1
         ow = (p["IFM_W"] + p["P_L"] + p["P_R"] - p["K_W"]) // p["S_W"] + 1
         cf = p["C"] // p["SIMD"]
-        return frames * oh * ow * p["K_H"] * p["K_W"] * cf, frames * oh + p["K_H"] * p["IFM_W"] * cf
+        return frames * oh * ow * p["K_H"] * p["K_W"] * cf, 2 * frames * oh + p["K_H"] * p["IFM_W"] * cf
     if core == "width_conv":  # elements / the narrower word
         return int(np.lcm(p["IN_N"], p["OUT_N"])) * 4 * frames // min(p["IN_N"], p["OUT_N"]), 0
     return (3 * frames * p["NF"] if core == "thresh" else 16 * frames), 0

@@ -3,7 +3,10 @@
 // Exactly qnn.golden.ops.shift: a positive SHIFT divides with round-half-to-even, zero passes
 // through, a negative SHIFT multiplies by 2**-SHIFT; the result saturates to [OUT_MIN, OUT_MAX] and
 // leaves as OUT_BITS two's complement bits.  PE elements per word.  Input register, then the
-// output buffer (qnn_obuf, credits: in_ready never depends on out_ready); latency 4 cycles.
+// output buffer (qnn_obuf, credits: in_ready never depends on out_ready).  The rounded value and the two
+// saturation tests are registered side by side (the tests compare the value before the rounding
+// increment, against bounds moved by it, so no comparison waits for the adder); then a multiplexer.
+// Latency 5 cycles.
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -34,6 +37,9 @@ module qnn_shift #(
     localparam [EW+31:0] HI_W = {{EW{HI_I[31]}}, HI_I};
     localparam signed [EW-1:0] LO = LO_W[EW-1:0];
     localparam signed [EW-1:0] HI = HI_W[EW-1:0];
+    localparam QW = ((IN_BITS - RSH > OUT_BITS + 1) ? IN_BITS - RSH : OUT_BITS + 1) + 2;
+    localparam signed [QW-1:0] LO_Q = LO_W[QW-1:0];
+    localparam signed [QW-1:0] HI_Q = HI_W[QW-1:0];
 
     initial begin
         if (OUT_MIN > OUT_MAX || OUT_BITS < 1 || OUT_BITS > 31) begin
@@ -54,13 +60,20 @@ module qnn_shift #(
         else v1 <= in_valid && credit;
     end
 
+    reg v2;
+    always @(posedge clk) begin
+        if (rst) v2 <= 1'b0;
+        else v2 <= v1;
+    end
+
     wire [PE*OUT_BITS-1:0] res;
     genvar p;
     generate
         for (p = 0; p < PE; p = p + 1) begin : g_pe
             wire [IN_BITS-1:0] x = x1[p*IN_BITS +: IN_BITS];
             wire signed [EW-1:0] xe = {{(EW - IN_BITS){x[IN_BITS-1]}}, x};
-            wire signed [EW-1:0] y;
+            reg signed [EW-1:0] y;
+            reg lt, gt;  // y < OUT_MIN, y > OUT_MAX
             if (RSH > 0) begin : g_right
                 wire signed [EW-1:0] q = xe >>> RSH;          // floor(x / 2**RSH)
                 wire half = xe[RSH-1];
@@ -72,21 +85,33 @@ module qnn_shift #(
                 end
                 // round up when the remainder is above half, or exactly half and q is odd
                 wire up = half && (below || q[0]);
-                assign y = q + {{(EW - 1){1'b0}}, up};
+                // y = q + up < LO  <=>  q < LO - up;  y > HI  <=>  q > HI - up, compared in QW bits (q has
+                // IN_BITS - RSH + 1 significant bits, the bounds OUT_BITS + 2)
+                wire signed [QW-1:0] qn = q[QW-1:0];
+                always @(posedge clk) begin
+                    y <= q + {{(EW - 1){1'b0}}, up};
+                    lt <= up ? (qn < LO_Q - 1) : (qn < LO_Q);
+                    gt <= up ? (qn > HI_Q - 1) : (qn > HI_Q);
+                end
             end else begin : g_left
-                assign y = xe <<< LSH;
+                wire signed [EW-1:0] y0 = xe <<< LSH;
+                always @(posedge clk) begin
+                    y <= y0;
+                    lt <= (y0 < LO);
+                    gt <= (y0 > HI);
+                end
             end
             // Waiver: c is saturated into [OUT_MIN, OUT_MAX], so its bits above OUT_BITS are only
             // sign copies; the output keeps the low OUT_BITS on purpose.
             /* verilator lint_off UNUSEDSIGNAL */
-            wire signed [EW-1:0] c = (y < LO) ? LO : (y > HI) ? HI : y;
+            wire signed [EW-1:0] c = lt ? LO : gt ? HI : y;
             /* verilator lint_on UNUSEDSIGNAL */
             assign res[p*OUT_BITS +: OUT_BITS] = c[OUT_BITS-1:0];
         end
     endgenerate
 
     qnn_obuf #(.WIDTH(PE*OUT_BITS), .CAP(6)) u_out (
-        .clk(clk), .rst(rst), .reserve(in_valid && credit), .credit(credit), .push(v1), .push_data(res),
+        .clk(clk), .rst(rst), .reserve(in_valid && credit), .credit(credit), .push(v2), .push_data(res),
         .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data)
     );
 endmodule

@@ -6,9 +6,9 @@
 // NF words: bits [(p*NT+i)*T_BITS +: T_BITS] hold threshold i (ascending) of channel nf*PE+p, signed.
 // The level is encoded as OUT_BITS bits of count*OUT_SCALE + OUT_OFFSET: UINTn -> (1, 0), INTn ->
 // (1, min), bipolar as one bit -> (1, 0), bipolar as 2-bit signed -> (2, -1).
-// Pipeline without stalls: input + ROM read -> registered comparisons (the sign of x - t, one carry
-// chain) -> count -> output buffer (qnn_obuf, credits), so in_ready never depends on out_ready.
-// Latency 5 cycles.
+// Pipeline without stalls: input + ROM read (qnn_rom: two registers, on ECP5 block RAM with its output
+// register) -> registered comparisons (the sign of x - t, one carry chain) -> count -> output buffer
+// (qnn_obuf, credits), so in_ready never depends on out_ready.  Latency 6 cycles.
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -35,7 +35,7 @@ module qnn_thresh #(
     localparam NFW = (NF > 1) ? $clog2(NF) : 1;
     localparam integer NF_LAST_I = NF - 1;
     localparam [NFW-1:0] NF_LAST = NF_LAST_I[NFW-1:0];
-    localparam LAT = 3;  // cycles from accept to the output buffer write
+    localparam LAT = 4;  // cycles from accept to the output buffer write
 
     initial begin
         if (T_BITS < IN_BITS || NT < 1) begin
@@ -44,8 +44,6 @@ module qnn_thresh #(
         end
     end
 
-    reg [PE*NT*T_BITS-1:0] trom [0:NF-1];
-    initial if (THRESH_FILE != "none") $readmemh(THRESH_FILE, trom);
 
     // ---- stage 0: accept while the output buffer has room (credit: registers only) ---------------
     wire credit;
@@ -53,12 +51,15 @@ module qnn_thresh #(
     wire accept = in_valid && credit;
 
     reg [NFW-1:0] nf;
-    reg [PE*IN_BITS-1:0] x1;
-    reg [PE*NT*T_BITS-1:0] t1;
-    reg v1;
+    reg [PE*IN_BITS-1:0] x0, x1;
+    wire [PE*NT*T_BITS-1:0] t1;  // the thresholds of x1: read every cycle (nf moves only on accept)
+    reg v0, v1;
+    qnn_rom #(.WIDTH(PE*NT*T_BITS), .DEPTH(NF), .INIT_FILE(THRESH_FILE)) u_trom (
+        .clk(clk), .addr(nf), .data(t1)
+    );
     always @(posedge clk) begin
-        t1 <= trom[nf];  // read every cycle: nf moves only on accept
-        x1 <= in_data;
+        x0 <= in_data;
+        x1 <= x0;
     end
     reg nf_last;  // nf == NF_LAST, as a register
     wire nf_penult = (nf == NF_LAST - 1'b1);
@@ -66,13 +67,13 @@ module qnn_thresh #(
         if (rst) begin
             nf <= {NFW{1'b0}};
             nf_last <= (NF == 1);
-            v1 <= 1'b0;
+            {v0, v1} <= 2'b0;
         end else begin
             if (accept) begin
                 nf <= nf_last ? {NFW{1'b0}} : nf + 1'b1;
                 nf_last <= nf_last ? (NF == 1) : nf_penult;
             end
-            v1 <= accept;
+            {v0, v1} <= {accept, v0};
         end
     end
 
@@ -84,6 +85,8 @@ module qnn_thresh #(
     // ones of each channel's NT bits".
     localparam CB = $clog2(NT + 1);  // bits of a channel's count
     localparam [CB-1:0] CB_ONE = 1;
+    localparam CL = (NT > 1) ? $clog2(NT) : 0;  // levels of the count's adder tree
+    localparam NP = 1 << CL;                      // comparisons, padded to a power of two
     reg [PE*NT-1:0] ge2;
     reg v2;
     wire [PE*OUT_BITS-1:0] level;
@@ -103,19 +106,29 @@ module qnn_thresh #(
                 assign ge[gi] = ~diff[T_BITS];
             end
             always @(posedge clk) ge2[gp*NT +: NT] <= ge;
-            // ---- stage 2: count the thresholds reached (a chain of increments), encode ------------
+            // ---- stage 2: count the thresholds reached (a balanced adder tree, CL levels), encode -----
             wire [NT-1:0] gc = ge2[gp*NT +: NT];
-            for (gi = 0; gi < NT; gi = gi + 1) begin : g_cnt
-                wire [CB-1:0] n;
-                if (gi == 0) begin : g_c0
-                    assign n = gc[0] ? CB_ONE : {CB{1'b0}};
-                end else begin : g_cn
-                    assign n = gc[gi] ? g_cnt[gi - 1].n + 1'b1 : g_cnt[gi - 1].n;
+            for (gi = 0; gi <= CL; gi = gi + 1) begin : g_cnt
+                wire [(NP >> gi)*CB-1:0] n;  // level gi: NP >> gi partial counts of CB bits
+                if (gi == 0) begin : g_leaf
+                    genvar gb;
+                    for (gb = 0; gb < NP; gb = gb + 1) begin : g_b
+                        if (gb < NT) begin : g_bit
+                            assign n[gb*CB +: CB] = gc[gb] ? CB_ONE : {CB{1'b0}};
+                        end else begin : g_pad
+                            assign n[gb*CB +: CB] = {CB{1'b0}};
+                        end
+                    end
+                end else begin : g_sum
+                    genvar gb;
+                    for (gb = 0; gb < (NP >> gi); gb = gb + 1) begin : g_b
+                        assign n[gb*CB +: CB] = g_cnt[gi - 1].n[2*gb*CB +: CB] + g_cnt[gi - 1].n[(2*gb + 1)*CB +: CB];
+                    end
                 end
             end
             // Waiver: the level code is taken modulo 2**OUT_BITS on purpose.
             /* verilator lint_off UNUSEDSIGNAL */
-            wire [31:0] code = {{(32 - CB){1'b0}}, g_cnt[NT - 1].n} * OUT_SCALE + OUT_OFFSET;
+            wire [31:0] code = {{(32 - CB){1'b0}}, g_cnt[CL].n[CB-1:0]} * OUT_SCALE + OUT_OFFSET;
             /* verilator lint_on UNUSEDSIGNAL */
             assign level[gp*OUT_BITS +: OUT_BITS] = code[OUT_BITS-1:0];
         end
