@@ -22,11 +22,12 @@
 // Pipeline (no stall anywhere inside): issue (counters) -> input-buffer and weight-ROM reads ->
 // their output registers (qnn_rom.v, qnn_ram.v; on ECP5 the block RAM's own) -> [a banked weight ROM
 // (W_BANK_DEPTH, deeper than one block RAM column): WMS registered bank-multiplexer stages, the operand
-// and tags delayed alike] -> operand register (input mux) -> product register -> balanced adder tree
+// and tags delayed alike] -> operand register (input mux) -> operand and weights registered again
+// next to the products (the route from a block RAM gets its own cycle) -> product register -> balanced adder tree
 // with a register every TREE_STAGE levels -> accumulator -> output buffer (qnn_obuf).  Backpressure
 // never reaches the datapath: a neuron fold's last beat is issued only while the output buffer has a
 // slot for it (a credit), and in_ready is a register of its own (never combinationally dependent on
-// out_ready, and no high-fanout net on it).  Latency: 6 + ceil(log2(SIMD) / TREE_STAGE) + WMS cycles
+// out_ready, and no high-fanout net on it).  Latency: 7 + ceil(log2(SIMD) / TREE_STAGE) + WMS cycles
 // from the last input word of a fold to its output word.
 `timescale 1ns / 1ps
 `default_nettype none
@@ -85,7 +86,7 @@ module qnn_mvu #(
     localparam TD = 1 + R;                            // stages from the operand register to the tree's result
     localparam WBANKED = (MEM_STYLE != 3) && (W_BANK_DEPTH > 0) && (WDEPTH > W_BANK_DEPTH);
     localparam WMS = WBANKED ? mux_stages((WDEPTH + W_BANK_DEPTH - 1) / W_BANK_DEPTH) : 0;  // ROM bank-mux stages
-    localparam LAT = 5 + R + WMS;                     // cycles from issue to the output FIFO write
+    localparam LAT = 6 + R + WMS;                     // cycles from issue to the output FIFO write
     localparam CAP = (LAT + 3 + SF - 1) / SF + 1;     // output slots (credits) for one word per SF cycles
     localparam integer ADJ_I = XNOR ? -N_IN : 0;      // bias correction: sum = 2*popcount - N_IN
     localparam [ACC_BITS+31:0] ADJ_W = {{ACC_BITS{ADJ_I[31]}}, ADJ_I};
@@ -323,13 +324,31 @@ module qnn_mvu #(
         else v2 <= v1c;
     end
 
+    // ---- stage 2b: operand and weights registered again in the fabric, next to the products (the block
+    //      RAM's output register sits with the RAM; its route across the chip gets a cycle of its own) ----
+    reg [SIMD*IN_BITS-1:0] x3;
+    reg [PE*SIMD*W_BITS-1:0] w3;
+    reg v3, first3, last3;
+    reg [NFW-1:0] nf3;
+    always @(posedge clk) begin
+        x3 <= x2;
+        w3 <= w2;
+        first3 <= first2;
+        last3 <= last2;
+        nf3 <= nf2;
+    end
+    always @(posedge clk) begin
+        if (rst) v3 <= 1'b0;
+        else v3 <= v2;
+    end
+
     // ---- tag pipeline alongside the products and the adder tree -----------------------------------
     genvar k;
     generate
         for (k = 0; k < TD; k = k + 1) begin : g_tag
             reg [TW-1:0] q;
             if (k == 0) begin : g_first
-                always @(posedge clk) q <= rst ? {TW{1'b0}} : {v2, first2, last2, nf2};
+                always @(posedge clk) q <= rst ? {TW{1'b0}} : {v3, first3, last3, nf3};
             end else begin : g_next
                 always @(posedge clk) q <= rst ? {TW{1'b0}} : g_tag[k - 1].q;
             end
@@ -344,9 +363,9 @@ module qnn_mvu #(
     wire [NFW-1:0] nf_bias;
     generate
         if (R == 0) begin : g_nb1
-            assign nf_bias = nf1c;
-        end else if (R == 1) begin : g_nb2
             assign nf_bias = nf2;
+        end else if (R == 1) begin : g_nb2
+            assign nf_bias = nf3;
         end else begin : g_nbt
             assign nf_bias = g_tag[R - 2].q[NFW-1:0];
         end
@@ -378,8 +397,8 @@ module qnn_mvu #(
                     wire [WO-1:0] v;
                     /* verilator lint_on UNUSEDSIGNAL */
                     if (l == 0 && j < SIMD) begin : g_prod
-                        wire [IN_BITS-1:0] xe = x2[j*IN_BITS +: IN_BITS];
-                        wire [W_BITS-1:0] we = w2[(p*SIMD + j)*W_BITS +: W_BITS];
+                        wire [IN_BITS-1:0] xe = x3[j*IN_BITS +: IN_BITS];
+                        wire [W_BITS-1:0] we = w3[(p*SIMD + j)*W_BITS +: W_BITS];
                         wire [LW-1:0] pn;  // the product
                         if (XNOR) begin : g_xnor
                             assign pn = ~(xe ^ we);  // 1 = +1
