@@ -116,6 +116,7 @@ def golden_job(name: str, fold: int = 0) -> dict:
 
 STREAM = RUNS / "streams" / "test10.wav"
 DEFAULT_JOBS = ["cnn-w4a4-baseline:0-4", "mlp-w3a3-baseline:0-4", "cnn-w4a4-plus-specaugment:0-4",
+                "dscnn-w4a4-baseline-e20:0-4", "dscnn-w4a4-plus-specaugment-e20:1",
                 "dscnn-w4a4-baseline-e6:0-4", "dscnn-w4a4-plus-specaugment-e6:0",
                 "cnn-float-baseline:0", "cnn-w4a4-plus-distill:0", "cnn-w4a4-plus-mixup:0", "cnn-w4a4-plus-snr-noise:0",
                 "cnn-w4a4-plus-speed:0", "cnn-w4a4-plus-pitch:0", "cnn-w4a4-plus-reverb:0",
