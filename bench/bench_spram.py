@@ -83,8 +83,8 @@ def markdown(o: dict) -> str:
     ips = s.get("inferences_per_s")
     lines = [
         f"Commands: `{r['command']}`, `{v['command']}`, `{i['command']}`, `{s['command']}` (bench/runs/spram/tfc-w2a2: "
-        "the bench_board TFC, trained 1 epoch on the embedded MNIST digits). Machine: 2 cores shared by five "
-        f"sessions; `uptime` at the end: {o['load']}.",
+        "the bench_board TFC, trained 1 epoch on the embedded MNIST digits). Machine: 2 shared cores "
+        f"(other benchmarks beside it); `uptime` at the end: {o['load']}.",
         "",
         "| design | folding (PE x SIMD) | weight memories | cycles/inference | LUT | FF | EBR | SPRAM | fmax MHz "
         "(nextpnr-ice40) | inferences/s | Verilator | Icarus |",
