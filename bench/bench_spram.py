@@ -102,8 +102,8 @@ def markdown(o: dict) -> str:
         "- SPRAM cannot be initialised by the bitstream: the simulations load the weights through qnn_top's load "
         "port first (the harness, with random idle cycles), so the load path is what is checked; on the board the "
         "host sends them in one UART frame (docs/board.md).",
-        (f"- Critical path (nextpnr): {cp.get('delay_ns')} ns from {cp.get('from')} to {cp.get('to')}, "
-         "in the network's threshold / FIFO handshake, not in the SPRAM read") if cp else "",
+        (f"- Critical path (nextpnr): {cp.get('delay_ns')} ns from `{cp.get('start')}` to `{cp.get('end')}`"
+         ) if cp else "",
     ]
     return "\n".join(x for x in lines if x is not None)
 
