@@ -184,12 +184,16 @@ GRIDS: dict[str, list[dict]] = {
          "W_BANK_DEPTH": 8, "TREE_STAGE": 1},
         {"N_IN": 4, "N_OUT": 20, "PE": 2, "SIMD": 4, "IN_BITS": 1, "IN_MODE": 2, "W_BITS": 1, "W_MODE": 2,
          "W_BANK_DEPTH": 2},
+        # lean (qnn rtl for iCE40): no second operand register before the products; SIMD 1 (no tree) and 3
+        {"N_IN": 8, "N_OUT": 4, "PE": 1, "SIMD": 1, "IN_BITS": 3, "IN_MODE": 1, "W_BITS": 2, "W_MODE": 1, "OPERAND_REG": 0},
+        {"N_IN": 12, "N_OUT": 6, "PE": 2, "SIMD": 3, "IN_BITS": 4, "IN_MODE": 0, "W_BITS": 3, "W_MODE": 1, "OPERAND_REG": 0},
     ],
     "thresh": [
         {"PE": 2, "NF": 3, "NT": 3, "IN_BITS": 8, "OUT": "uint"},
         {"PE": 1, "NF": 4, "NT": 15, "IN_BITS": 12, "OUT": "int"},
         {"PE": 4, "NF": 1, "NT": 1, "IN_BITS": 6, "OUT": "bipolar"},
         {"PE": 3, "NF": 2, "NT": 1, "IN_BITS": 5, "OUT": "bipolar2"},
+        {"PE": 2, "NF": 5, "NT": 7, "IN_BITS": 9, "OUT": "uint", "TROM_LAT": 1},  # lean (one-register ROM read)
     ],
     "shift": [
         {"PE": 2, "IN_BITS": 12, "SHIFT": 4, "OUT_BITS": 4, "OUT_SIGNED": 0},

@@ -78,7 +78,7 @@ def build_board(run: Run, name: str, freq_mhz: float | None = None, baud: int = 
     with run.step(f"board/{board.name}") as out:
         if any(v == "spram" for v in mem.values()) and not dev.sprams:
             raise QnnError(f"--memory spram: the {board.name}'s {dev.name} has no SPRAM (only the iCE40 UP5K has)")
-        design = generate_rtl(graph, out / "rtl", None, target, mem)
+        design = generate_rtl(graph, out / "rtl", None, target, mem, lean=dev.family == "ice40")
         for s in SHELL_SOURCES:
             shutil.copy(BOARD_RTL / s, out / "rtl" / s)
         geo = geometry(design)

@@ -43,6 +43,7 @@ module qnn_mvu #(
     parameter W_MODE   = 1,   // 1 signed, 2 bipolar
     parameter ACC_BITS = 16,  // signed accumulator width
     parameter TREE_STAGE = 2, // adder-tree levels between pipeline registers (>= 1)
+    parameter OPERAND_REG = 1, // 1: operand and weights registered again next to the products (ECP5 speed); 0: not (lean)
     parameter MEM_STYLE = 0,  // weight ROM: 0 auto (Yosys decides), 1 block RAM, 2 LUTs (distributed), 3 SPRAM (loaded)
     parameter W_BANK_DEPTH = 0,  // weight ROM banks of this many words (qnn_rom.v; 0: one bank; the file banked)
     parameter WEIGHT_FILE = "none",  // $readmemh files; "none" leaves the ROMs empty (lint,
@@ -86,7 +87,7 @@ module qnn_mvu #(
     localparam TD = 1 + R;                            // stages from the operand register to the tree's result
     localparam WBANKED = (MEM_STYLE != 3) && (W_BANK_DEPTH > 0) && (WDEPTH > W_BANK_DEPTH);
     localparam WMS = WBANKED ? mux_stages((WDEPTH + W_BANK_DEPTH - 1) / W_BANK_DEPTH) : 0;  // ROM bank-mux stages
-    localparam LAT = 6 + R + WMS;                     // cycles from issue to the output FIFO write
+    localparam LAT = 5 + OPERAND_REG + R + WMS;       // cycles from issue to the output FIFO write
     localparam CAP = (LAT + 3 + SF - 1) / SF + 1;     // output slots (credits) for one word per SF cycles
     localparam integer ADJ_I = XNOR ? -N_IN : 0;      // bias correction: sum = 2*popcount - N_IN
     localparam [ACC_BITS+31:0] ADJ_W = {{ACC_BITS{ADJ_I[31]}}, ADJ_I};
@@ -326,21 +327,32 @@ module qnn_mvu #(
 
     // ---- stage 2b: operand and weights registered again in the fabric, next to the products (the block
     //      RAM's output register sits with the RAM; its route across the chip gets a cycle of its own) ----
-    reg [SIMD*IN_BITS-1:0] x3;
-    reg [PE*SIMD*W_BITS-1:0] w3;
-    reg v3, first3, last3;
-    reg [NFW-1:0] nf3;
-    always @(posedge clk) begin
-        x3 <= x2;
-        w3 <= w2;
-        first3 <= first2;
-        last3 <= last2;
-        nf3 <= nf2;
-    end
-    always @(posedge clk) begin
-        if (rst) v3 <= 1'b0;
-        else v3 <= v2;
-    end
+    wire [SIMD*IN_BITS-1:0] x3;
+    wire [PE*SIMD*W_BITS-1:0] w3;
+    wire v3, first3, last3;
+    wire [NFW-1:0] nf3;
+    generate
+        if (OPERAND_REG != 0) begin : g_opreg
+            reg [SIMD*IN_BITS-1:0] x_r;
+            reg [PE*SIMD*W_BITS-1:0] w_r;
+            reg v_r, first_r, last_r;
+            reg [NFW-1:0] nf_r;
+            always @(posedge clk) begin
+                x_r <= x2;
+                w_r <= w2;
+                first_r <= first2;
+                last_r <= last2;
+                nf_r <= nf2;
+            end
+            always @(posedge clk) begin
+                if (rst) v_r <= 1'b0;
+                else v_r <= v2;
+            end
+            assign {x3, w3, v3, first3, last3, nf3} = {x_r, w_r, v_r, first_r, last_r, nf_r};
+        end else begin : g_noopreg
+            assign {x3, w3, v3, first3, last3, nf3} = {x2, w2, v2, first2, last2, nf2};
+        end
+    endgenerate
 
     // ---- tag pipeline alongside the products and the adder tree -----------------------------------
     genvar k;
@@ -363,7 +375,7 @@ module qnn_mvu #(
     wire [NFW-1:0] nf_bias;
     generate
         if (R == 0) begin : g_nb1
-            assign nf_bias = nf2;
+            assign nf_bias = (OPERAND_REG != 0) ? nf2 : nf1c;
         end else if (R == 1) begin : g_nb2
             assign nf_bias = nf3;
         end else begin : g_nbt

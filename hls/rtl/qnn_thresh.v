@@ -21,7 +21,8 @@ module qnn_thresh #(
     parameter OUT_BITS  = 2,   // output element width
     parameter OUT_SCALE = 1,
     parameter OUT_OFFSET = 0,
-    parameter THRESH_FILE = "none"  // $readmemh file ("none": empty ROM)
+    parameter THRESH_FILE = "none",  // $readmemh file ("none": empty ROM)
+    parameter TROM_LAT = 2  // threshold ROM read: 2 registers (qnn_rom, ECP5 speed) or 1 (lean)
 ) (
     input  wire                    clk,
     input  wire                    rst,
@@ -35,7 +36,7 @@ module qnn_thresh #(
     localparam NFW = (NF > 1) ? $clog2(NF) : 1;
     localparam integer NF_LAST_I = NF - 1;
     localparam [NFW-1:0] NF_LAST = NF_LAST_I[NFW-1:0];
-    localparam LAT = 4;  // cycles from accept to the output buffer write
+    localparam LAT = 2 + TROM_LAT;  // cycles from accept to the output buffer write
 
     initial begin
         if (T_BITS < IN_BITS || NT < 1) begin
@@ -51,16 +52,35 @@ module qnn_thresh #(
     wire accept = in_valid && credit;
 
     reg [NFW-1:0] nf;
-    reg [PE*IN_BITS-1:0] x0, x1;
+    // Waiver: x0 / v0 are the two-register read's first stage, not read with TROM_LAT 1.
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [PE*IN_BITS-1:0] x0;
+    reg v0;
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg [PE*IN_BITS-1:0] x1;
     wire [PE*NT*T_BITS-1:0] t1;  // the thresholds of x1: read every cycle (nf moves only on accept)
-    reg v0, v1;
-    qnn_rom #(.WIDTH(PE*NT*T_BITS), .DEPTH(NF), .INIT_FILE(THRESH_FILE)) u_trom (
-        .clk(clk), .addr(nf), .data(t1)
-    );
-    always @(posedge clk) begin
-        x0 <= in_data;
-        x1 <= x0;
-    end
+    reg v1;
+    generate
+        if (TROM_LAT == 2) begin : g_trom2
+            qnn_rom #(.WIDTH(PE*NT*T_BITS), .DEPTH(NF), .INIT_FILE(THRESH_FILE)) u_trom (
+                .clk(clk), .addr(nf), .data(t1)
+            );
+            always @(posedge clk) begin
+                x0 <= in_data;
+                x1 <= x0;
+            end
+        end else begin : g_trom1
+            reg [PE*NT*T_BITS-1:0] trom [0:NF-1];
+            reg [PE*NT*T_BITS-1:0] t_q;
+            initial if (THRESH_FILE != "none") $readmemh(THRESH_FILE, trom);
+            always @(posedge clk) begin
+                t_q <= trom[nf];
+                x1 <= in_data;
+            end
+            assign t1 = t_q;
+            always @(posedge clk) x0 <= {PE*IN_BITS{1'b0}};
+        end
+    endgenerate
     reg nf_last;  // nf == NF_LAST, as a register
     wire nf_penult = (nf == NF_LAST - 1'b1);
     always @(posedge clk) begin
@@ -73,7 +93,7 @@ module qnn_thresh #(
                 nf <= nf_last ? {NFW{1'b0}} : nf + 1'b1;
                 nf_last <= nf_last ? (NF == 1) : nf_penult;
             end
-            {v0, v1} <= {accept, v0};
+            {v0, v1} <= (TROM_LAT == 2) ? {accept, v0} : {1'b0, accept};
         end
     end
 

@@ -213,14 +213,20 @@ def build_stages(layers, in_type, folding: Folding, mem_dir: Path, in_len: int =
     return stages
 
 
+LEAN = {"qnn_mvu": {"OPERAND_REG": 0}, "qnn_thresh": {"TROM_LAT": 1}}  # registers a small iCE40 cannot spare
+
+
 def generate_rtl(graph: IntGraph, out_dir: str | Path, folding: Folding | None = None,
-                 target_cycles: int | None = None, memory: dict[str, str] | None = None) -> Design:
+                 target_cycles: int | None = None, memory: dict[str, str] | None = None,
+                 lean: bool = False) -> Design:
     """Write qnn_top.v, the cores, the ROM files and design.json into ``out_dir``; return the design.
 
     ``folding`` gives (PE, SIMD) per matrix layer by IR node name; layers it does not name are folded
     for ``target_cycles`` (default: 64 multipliers in the slowest layer).  ``memory`` picks weight memory
     styles per layer ({layer: auto|bram|lut|spram}); SPRAM weights are also written, as the load words of
-    the top's weight-load port, into ``WEIGHT_LOAD_FILE``."""
+    the top's weight-load port, into ``WEIGHT_LOAD_FILE``.  ``lean`` (the iCE40 fits and boards) leaves out the
+    pipeline registers that only pay on ECP5-class fabric (``LEAN``: the MVU's second operand register, the
+    thresholds' second ROM register), so a design near the UP5K's 5,280 logic cells still fits."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     layers, in_type, in_shape = hardware_layers(graph)
@@ -229,6 +235,8 @@ def generate_rtl(graph: IntGraph, out_dir: str | Path, folding: Folding | None =
         raise UnsupportedOp("the graph has no Dense or Conv2d layer: nothing to fold")
     fold = choose_folding(mvus, target_cycles, folding)
     stages = build_stages(layers, in_type, fold, out_dir, int(np.prod(in_shape)), memory)
+    for st in stages if lean else []:
+        st.params.update(LEAN.get(st.module, {}))
     words: list[str] = []
     for st in loaded_stages(stages):
         words += load_words(out_dir / st.mems["WEIGHT_FILE"], st.params["PE"] * st.params["SIMD"] * st.params["W_BITS"])

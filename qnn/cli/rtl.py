@@ -50,7 +50,8 @@ def register(app: typer.Typer) -> None:
             if any(v == "spram" for v in mem.values()):
                 fit_note += "; weights in SPRAM (loaded after reset): " + ", ".join(k for k, v in mem.items() if v == "spram")
         with r.step("rtl") as tmp:
-            design = generate_rtl(graph, tmp, parse_folding(folding), target_cycles, mem)
+            design = generate_rtl(graph, tmp, parse_folding(folding), target_cycles, mem,
+                                  lean=bool(fit) and dev.family == "ice40")
         t = Table(title=f"RTL for {r.name}: {r.rtl_dir}")
         for c in ("layer", "kind", "in x out", "vectors", "PE", "SIMD", "cycles/inference"):
             t.add_column(c)
