@@ -333,22 +333,14 @@ module qnn_mvu #(
     wire [NFW-1:0] nf3;
     generate
         if (OPERAND_REG != 0) begin : g_opreg
-            reg [SIMD*IN_BITS-1:0] x_r;
-            reg [PE*SIMD*W_BITS-1:0] w_r;
-            reg v_r, first_r, last_r;
-            reg [NFW-1:0] nf_r;
+            reg [SIMD*IN_BITS+PE*SIMD*W_BITS+2+NFW-1:0] r;
+            reg v_r;
             always @(posedge clk) begin
-                x_r <= x2;
-                w_r <= w2;
-                first_r <= first2;
-                last_r <= last2;
-                nf_r <= nf2;
+                r <= {x2, w2, first2, last2, nf2};
+                v_r <= !rst && v2;
             end
-            always @(posedge clk) begin
-                if (rst) v_r <= 1'b0;
-                else v_r <= v2;
-            end
-            assign {x3, w3, v3, first3, last3, nf3} = {x_r, w_r, v_r, first_r, last_r, nf_r};
+            assign {x3, w3, first3, last3, nf3} = r;
+            assign v3 = v_r;
         end else begin : g_noopreg
             assign {x3, w3, v3, first3, last3, nf3} = {x2, w2, v2, first2, last2, nf2};
         end

@@ -107,7 +107,6 @@ module qnn_swu #(
     // Both in -ROWS..ROWS (negative when the reader releases rows the writer has not reached yet, e.g.
     // a stride above the kernel): counted in CW signed bits, short carry chains on the ready path.
     localparam CW = SLW + 1;
-    reg signed [CW-1:0] occupied;  // row slots claimed by the writer and not yet released to it
     reg signed [CW-1:0] complete;  // rows fully written and not yet released by the reader
     localparam [SLW-1:0] R_S = R_I[SLW-1:0];
     localparam signed [CW-1:0] R_C = R_I[CW-1:0];
@@ -119,27 +118,31 @@ module qnn_swu #(
     reg [AW-1:0] wa;
     wire row_start = (wx == ZERO) && (wcf == ZERO);
     wire row_end = (wx == W - ONE) && (wcf == CF1);
-    reg room;  // occupied < ROWS, registered (computed beside the count's update, not after it)
+    reg room;  // occupied < ROWS (occupied = occ_rel + rel_3), registered beside the count's update
     assign in_ready = !row_start || room;
     wire write = in_valid && in_ready;
-    reg signed [CW-1:0] occ_rel;  // occupied - rel_3, kept as a register of its own
+    wire claim = write && row_start;  // the writer takes a row slot
+    // row slots claimed by the writer and not yet released to it (occupied), less the release under way
+    // (rel_3): the writer's count, kept so that room needs no adder before its comparison
+    reg signed [CW-1:0] occ_rel;
     reg signed [CW-1:0] rel_q, rel_1, rel_2, rel_3;  // rows released (0..ROWS), delayed (below)
 
     // ---- reader -----------------------------------------------------------------------------------
     reg signed [N-1:0] oy, ox, kh, kw, cf;
     reg signed [N-1:0] top, left;  // window origin in image coordinates (may be negative)
-    reg signed [N-1:0] r_lo, rs;   // oldest unreleased row of the reader's frame and its slot
+    reg signed [N-1:0] rs;         // the slot of r_lo, the oldest unreleased row of the reader's frame
     reg hold, hold2;                // the two cycles after a window row ends: bookkeeping settles
     wire credit;
 
     wire last_row = (oy == OH1);
     // The row state steps by constants, so what depends on top is kept in registers of its own that
     // step with it (no adder in front of a comparison or a second adder): next_top = top + S_H,
-    // bottom = top + K_H - 1 and whether it is past the image, and r_lo == max(top, 0) always, so
+    // bottom = top + K_H - 1 and whether it is past the image; r_lo = max(top, 0), so
     // next_lo = max(next_top, 0) and top - r_lo = min(top, 0) are a sign bit and a multiplexer.
     reg signed [N-1:0] next_top, bottom;
     reg bottom_out;                 // bottom > H - 1
     wire signed [N-1:0] next_lo = next_top[N-1] ? ZERO : next_top;
+    wire signed [N-1:0] r_lo = top[N-1] ? ZERO : top;  // max(top, 0)
     wire [SLW-1:0] top_rel = top[N-1] ? top[SLW-1:0] : {SLW{1'b0}};  // top - r_lo (mod 2**SLW)
     localparam integer NT0_I = -P_T + S_H;
     localparam integer BT0_I = -P_T + K_H - 1;
@@ -160,15 +163,13 @@ module qnn_swu #(
     end
 `ifndef SYNTHESIS
     always @(posedge clk) begin
-        if (!rst && (need_rel < ZERO || need_rel >= R || complete > R_C || occupied > R_C || complete < -R_C
-                     || occupied < -R_C || room != (occupied < R_C)
-                     || occ_rel != occupied - rel_3
+        if (!rst && (need_rel < ZERO || need_rel >= R || complete > R_C || complete < -R_C
+                     || occ_rel + rel_3 > R_C || occ_rel + rel_3 < -R_C || room != (occ_rel + rel_3 < R_C)
                      || rel_row < ZERO || rel_row > R || rs < ZERO || rs >= R)) begin
             $display("qnn_swu %m: ERROR row counts out of range");
             $finish;
         end
-        if (!rst && (next_top != top + SH || bottom != top + KH1 || bottom_out != (bottom > H - ONE)
-                     || r_lo != (top[N-1] ? ZERO : top))) begin
+        if (!rst && (next_top != top + SH || bottom != top + KH1 || bottom_out != (bottom > H - ONE))) begin
             $display("qnn_swu %m: ERROR row registers out of step with top");
             $finish;
         end
@@ -253,7 +254,6 @@ module qnn_swu #(
 
     always @(posedge clk) begin
         if (rst) begin
-            occupied <= ZERO_C;
             occ_rel <= ZERO_C;
             room <= 1'b1;
             complete <= ZERO_C;
@@ -265,7 +265,6 @@ module qnn_swu #(
             bottom <= BT0;
             bottom_out <= BOUT0;
             left <= LEFT0;
-            r_lo <= ZERO;
             rs <= ZERO;
             hold <= 1'b1;
             hold2 <= 1'b1;
@@ -278,9 +277,8 @@ module qnn_swu #(
                 end else wcf <= wcf + ONE;
                 wa <= (wa == WA_LAST) ? {AW{1'b0}} : wa + 1'b1;
             end
-            occupied <= occ_rel + ((write && row_start) ? ONE_C : ZERO_C);
-            occ_rel <= occ_rel + ((write && row_start) ? ONE_C : ZERO_C) - rel_2;
-            room <= (write && row_start) ? (occ_rel < R_C - ONE_C) : (occ_rel < R_C);
+            occ_rel <= occ_rel + (claim ? ONE_C : ZERO_C) - rel_2;
+            room <= claim ? (occ_rel < R_C - ONE_C) : (occ_rel < R_C);
             complete <= complete + ((write && row_end) ? ONE_C : ZERO_C) - rel_q;
             // reader
             hold <= row_done;
@@ -302,14 +300,12 @@ module qnn_swu #(
                             next_top <= next_top + SH;
                             bottom <= bottom + SH;
                             bottom_out <= (bottom > BOUT);
-                            r_lo <= next_lo;
                         end else begin
                             oy <= ZERO;
                             top <= TOP0;
                             next_top <= NT0;
                             bottom <= BT0;
                             bottom_out <= BOUT0;
-                            r_lo <= ZERO;
                         end
                         rs <= {{(N-SLW){1'b0}}, (rs_adv >= R_S) ? rs_wrap : rs_adv};
                     end

@@ -52,23 +52,23 @@ module qnn_thresh #(
     wire accept = in_valid && credit;
 
     reg [NFW-1:0] nf;
-    // Waiver: x0 / v0 are the two-register read's first stage, not read with TROM_LAT 1.
-    /* verilator lint_off UNUSEDSIGNAL */
-    reg [PE*IN_BITS-1:0] x0;
-    reg v0;
-    /* verilator lint_on UNUSEDSIGNAL */
     reg [PE*IN_BITS-1:0] x1;
     wire [PE*NT*T_BITS-1:0] t1;  // the thresholds of x1: read every cycle (nf moves only on accept)
+    wire v_in;                   // accept, delayed to arrive at v1 with x1
     reg v1;
     generate
         if (TROM_LAT == 2) begin : g_trom2
             qnn_rom #(.WIDTH(PE*NT*T_BITS), .DEPTH(NF), .INIT_FILE(THRESH_FILE)) u_trom (
                 .clk(clk), .addr(nf), .data(t1)
             );
+            reg [PE*IN_BITS-1:0] x0;
+            reg v0;
             always @(posedge clk) begin
                 x0 <= in_data;
                 x1 <= x0;
+                v0 <= !rst && accept;
             end
+            assign v_in = v0;
         end else begin : g_trom1
             reg [PE*NT*T_BITS-1:0] trom [0:NF-1];
             reg [PE*NT*T_BITS-1:0] t_q;
@@ -78,7 +78,7 @@ module qnn_thresh #(
                 x1 <= in_data;
             end
             assign t1 = t_q;
-            always @(posedge clk) x0 <= {PE*IN_BITS{1'b0}};
+            assign v_in = accept;
         end
     endgenerate
     reg nf_last;  // nf == NF_LAST, as a register
@@ -87,13 +87,13 @@ module qnn_thresh #(
         if (rst) begin
             nf <= {NFW{1'b0}};
             nf_last <= (NF == 1);
-            {v0, v1} <= 2'b0;
+            v1 <= 1'b0;
         end else begin
             if (accept) begin
                 nf <= nf_last ? {NFW{1'b0}} : nf + 1'b1;
                 nf_last <= nf_last ? (NF == 1) : nf_penult;
             end
-            {v0, v1} <= (TROM_LAT == 2) ? {accept, v0} : {1'b0, accept};
+            v1 <= v_in;
         end
     end
 
