@@ -1,4 +1,5 @@
-"""Shared fixtures: small Brevitas models trained for a few steps on the embedded MNIST digits."""
+"""Shared fixtures: small Brevitas models trained for a few steps on the embedded MNIST digits; the environment
+each test sees (no QNN_* switches, no thread-count variables, unless the test sets them)."""
 from __future__ import annotations
 
 import os
@@ -8,11 +9,45 @@ import pytest
 from train_helpers import quick_train
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# QNN_DATA as the suite was started with: only `mnist_root` reads it (tests that ask for the full data by name)
+_STARTED_QNN_DATA = os.environ.get("QNN_DATA") and Path(os.environ["QNN_DATA"]).resolve()
+# Variables that change what the toolkit does (data folder, fast-quant training) or how many threads a library or
+# subprocess runs; a test that needs one sets it with monkeypatch. QNN_CACHE stays: it only says where the MFCC
+# cache lives (keyed by content), and the tests that depend on it set their own.
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+               "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS", "TORCH_NUM_THREADS")
+KEEP = ("QNN_CACHE",)
+
+
+def _isolating_vars() -> list[str]:
+    return [k for k in os.environ if (k.startswith("QNN_") and k not in KEEP) or k in THREAD_VARS]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_session_env():
+    """Session fixtures (trained models, loaded datasets) are built in the isolated environment too."""
+    with pytest.MonkeyPatch.context() as mp:
+        for k in _isolating_vars():
+            mp.delenv(k)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env():
+    """Each test starts and ends without them: what a test (or the code it ran in-process, e.g. a sweep point
+    setting OMP_NUM_THREADS) left behind is removed, not restored. A test's own monkeypatch.setenv comes after this
+    fixture, and its undo before this fixture's cleanup."""
+    for k in _isolating_vars():
+        del os.environ[k]
+    yield
+    for k in _isolating_vars():
+        del os.environ[k]
 
 
 def shared_mnist() -> Path | None:
-    """The full MNIST when this machine has it (tests also pass without it)."""
-    p = Path(os.environ.get("QNN_DATA", SHARED_DATA)) / "mnist"
+    """The full MNIST when this machine has it (tests also pass without it): $QNN_DATA as the suite was started
+    with, else ../shared/data."""
+    p = Path(_STARTED_QNN_DATA or SHARED_DATA) / "mnist"
     return p.parent if (p / "t10k-images-idx3-ubyte.gz").is_file() else None
 
 
