@@ -1,8 +1,10 @@
 """Evaluate a run: the float baseline, the Brevitas model and the golden integer model on the same test set.
 
-Also checks that the golden model agrees with its reference on every vector (``qnn.checks``: exactly with Brevitas,
-within float32 rounding of the float tail with qonnx's execution of an imported file), and times each on the
-whole set. The metrics and plots are written either way; a disagreement then raises ``CheckFailed``.
+Also checks that the golden model agrees with its reference on every vector (``qnn.checks``: exactly with Brevitas;
+with qonnx's execution of an imported file at every quantizer, rounding-boundary cases of the reference's float32
+arithmetic reported, not failed), and times each on the whole set. A run without a dataset (imported with
+``--dataset none``) is checked on random inputs of its input type (``qnn.vectors``), with no accuracy to report.
+The metrics and plots are written either way; a disagreement then raises ``CheckFailed``.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from qnn.ir.qonnx.inputs import round_to_grid
 from qnn.metrics.classification import classification_report
 from qnn.metrics.plots import plot_confusion
 from qnn.run import Run
+from qnn.vectors import float_vectors, has_dataset
 
 FLOAT_CHECKPOINT = "float_checkpoint.pt"
 
@@ -58,8 +61,10 @@ def evaluate_run(run: Run, split: str = "test", data_dir=None, limit: int | None
                  qonnx_vectors: int = 200) -> dict:
     from qnn.train import load_model, predict_logits
 
-    ds = run.dataset(split, data_dir=data_dir, limit=limit)
     graph = run.graph()
+    if not has_dataset(run):
+        return _evaluate_without_dataset(run, graph, limit, qonnx_vectors)
+    ds = run.dataset(split, data_dir=data_dir, limit=limit)
     res: dict = {"dataset": ds.source, "split": split, "n": len(ds)}
     failures: list[CheckFailed] = []
 
@@ -84,8 +89,7 @@ def evaluate_run(run: Run, split: str = "test", data_dir=None, limit: int | None
         x_grid = round_to_grid(graph.meta, ds.x[:n])  # a float input: both on the input type's grid
         ref = qonnx_logits(run.onnx, x_grid, graph.input_layout)
         res["qonnx"] = classification_report(ds.y[:n], ref.argmax(1), ds.classes)
-        _checked(res, "golden_vs_qonnx", failures, predict(graph, x_grid)[1], ref, "qonnx execution",
-                 tail_tolerance(graph), where="test vectors")
+        _levels_checked(res, failures, graph, run.onnx, x_grid)
     if (run.path / FLOAT_CHECKPOINT).is_file():
         fmodel = load_model(run, FLOAT_CHECKPOINT)
         res["float"] = classification_report(ds.y, predict_logits(fmodel, ds.x).argmax(1), ds.classes)
@@ -104,6 +108,30 @@ def evaluate_run(run: Run, split: str = "test", data_dir=None, limit: int | None
             if key in res:
                 plot_confusion(np.array(res[key]["confusion"]), ds.classes, run.plots_dir / f"confusion_{key}.png",
                                f"{run.name}: {key} model, accuracy {res[key]['accuracy']:.2%} (n={len(ds)})")
+    run.update_metrics(eval=res)
+    if failures:
+        raise failures[0]
+    return res
+
+
+def _levels_checked(res: dict, failures: list, graph, onnx_path, x: np.ndarray) -> None:
+    """res["golden_vs_qonnx"] = the contract's figures at every quantizer; a failure is kept in ``failures``."""
+    try:
+        res["golden_vs_qonnx"] = check_qonnx(graph, onnx_path, x)
+    except CheckFailed as e:
+        res["golden_vs_qonnx"] = e.result | {"message": str(e)}
+        failures.append(e)
+
+
+def _evaluate_without_dataset(run: Run, graph, limit: int | None, qonnx_vectors: int) -> dict:
+    """No dataset, no accuracy: the golden model is checked against its reference on random inputs of its type."""
+    v = float_vectors(run, graph, limit)
+    t = time.perf_counter()
+    predict(graph, v.x)
+    res: dict = {"dataset": v.source, "split": "random", "n": len(v), "golden_seconds": time.perf_counter() - t}
+    failures: list[CheckFailed] = []
+    if run.onnx.is_file() and qonnx_vectors:
+        _levels_checked(res, failures, graph, run.onnx, round_to_grid(graph.meta, v.x[:qonnx_vectors]))
     run.update_metrics(eval=res)
     if failures:
         raise failures[0]
@@ -142,8 +170,14 @@ def export_run(run: Run, check: int = 512):
 
 
 def check_qonnx(graph, onnx_path, x: np.ndarray) -> dict:
-    """Golden vs qonnx's execution of ``onnx_path`` on ``x``: exact, or within float32 rounding of a
-    non-power-of-two float tail with identical argmax (``qnn.checks``); raises CheckFailed otherwise."""
+    """Golden vs qonnx's execution of ``onnx_path`` on ``x`` under the exactness contract (``qnn.checks.levels``):
+    equal levels at every quantizer but for reported rounding-boundary cases of the reference's float32 arithmetic,
+    and logits exact or within float32 rounding of a non-power-of-two tail (ties allowed); raises CheckFailed
+    naming the first layer that differs otherwise."""
+    from qnn.checks.levels import compare_levels, raise_if_failed
+    from qnn.ir.from_qonnx import load_qonnx
+
     x = round_to_grid(graph.meta, x)  # a float input: on its input type's grid (qnn.ir.qonnx.inputs)
-    ref = qonnx_logits(onnx_path, x, graph.input_layout)
-    return check_logits(predict(graph, x)[1], ref, "qonnx execution", tail_tolerance(graph))
+    x = np.asarray(x, np.float32).reshape(len(x), *graph.input_shape)  # the graph's input layout is the file's
+    return raise_if_failed(compare_levels(graph, load_qonnx(onnx_path), x, tail_tolerance(graph)))
+

@@ -60,11 +60,11 @@ def import_model(onnx_path: str | Path, run_dir: str | Path, dataset: str = "non
 
 def _check_inputs(graph, dataset: str, data_dir, n: int):
     from qnn.data import load_dataset
-    from qnn.ir.qonnx.inputs import random_inputs
+    from qnn.vectors import random_float_inputs
 
     if dataset != "none":
         return load_dataset(dataset, "test", data_dir).subset(n).x
-    return random_inputs(graph.meta, graph.input_shape, n)
+    return random_float_inputs(graph, n)
 
 
 def _check_dataset_fits(graph, dataset: str, data_dir) -> None:

@@ -18,7 +18,7 @@ from hls.hls4ml.model import build_model
 from hls.hls4ml.options import HlsOptions
 from hls.hls4ml.synth import find_tool, synthesis_skip_reason, synthesize
 from qnn.errors import QnnError
-from qnn.golden import quantize_input, run_integer
+from qnn.golden import run_integer
 from qnn.ir.graph import IntGraph
 from qnn.run import Run
 
@@ -76,13 +76,11 @@ def build_project(graph: IntGraph, options: HlsOptions, out_dir: str | Path, q: 
 
 
 def run_vectors(run: Run, graph: IntGraph, n: int | None, data_dir=None) -> tuple[np.ndarray, str]:
-    """The run's test set, quantized (the first ``n`` of a fixed shuffle); random vectors if it has no dataset."""
-    ds_name = run.config.get("dataset", {}).get("name")
-    if not ds_name or ds_name == "none":
-        k = 1000 if n is None else n
-        return random_vectors(graph, k), f"{k} random vectors (the run has no dataset)"
-    ds = run.dataset("test", data_dir=data_dir, limit=n)
-    return quantize_input(graph, ds.x), f"{len(ds)} {ds.name} test vectors ({ds.source})"
+    """The run's test set, quantized (the first ``n`` of a fixed shuffle); random vectors of its input type if it
+    has no dataset (``qnn.vectors``, the one source of test vectors)."""
+    from qnn.vectors import int_vectors
+
+    return int_vectors(run, graph, n, data_dir)
 
 
 def hls_step(run: Run | str | Path, options: HlsOptions, *, vectors: int | None = None, trace: bool = False,

@@ -37,8 +37,10 @@ def pick_board(run: Run, name: str | None) -> str:
 def load_inputs(run: Run, graph, n: int | None, file: Path | None, data_dir=None) -> tuple[np.ndarray, str]:
     """(float model inputs, where they came from)."""
     if file is None:
-        ds = run.dataset("test", data_dir=data_dir, limit=n)
-        return ds.x, f"{len(ds)} test vectors of {ds.source}"
+        from qnn.vectors import float_vectors
+
+        v = float_vectors(run, graph, n, data_dir)
+        return v.x, v.source
     file = Path(file)
     if not file.is_file():
         raise QnnError(f"input file {file} not found")

@@ -1,12 +1,16 @@
-"""Checks that two executions of one model agree: a mismatch raises ``CheckFailed`` naming the first one.
+"""Golden logits against a float reference's: exact, within the float tail's rounding, and ties.
 
 The golden logits are compared with a reference (Brevitas' forward for models trained here, qonnx's execution
 of the file for imported ones). Models trained here use power-of-two scales everywhere, so the comparison is
-exact: max |diff| == 0 and identical argmax. An imported model whose float tail (``Dequant``/``Affine`` after
-the integer body) holds values that are not powers of two is computed by the two executors in a different
-order of float32 operations, so there the documented tolerance applies: identical argmax, and every logit
-within float32 rounding (``FLOAT32_REL`` of the largest |logit|). Such a pass is reported as "within float32
-rounding", with the max |diff|, not as exact.
+exact: max |diff| == 0. An imported model whose float tail (``Dequant``/``Affine`` after the integer body) holds
+values that are not powers of two is computed by the two executors in a different order of float32 operations, so
+there the documented tolerance applies: every logit within float32 rounding (``FLOAT32_REL`` of the largest
+|logit|). Such a pass is reported as "within float32 rounding", with the max |diff|, not as exact.
+
+Ties: when the golden logits of a vector hold several exactly equal maxima, the reference breaks the tie by its own
+float32 rounding; its argmax is then any one of them, and that is no disagreement. A vector's argmax agrees when
+the golden maximum's set and the reference's (its maxima within the allowed tolerance) share an index; the figures
+count such vectors as ``ties``.
 """
 from __future__ import annotations
 
@@ -17,12 +21,26 @@ from qnn.errors import CheckFailed
 FLOAT32_REL = 1e-5  # a few float32 ulps of the largest logit, after a handful of float32 tail operations
 
 
+def argmax_agrees(golden: np.ndarray, reference: np.ndarray, allowed: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(agree, tied) per vector: the golden maxima and the reference's maxima (within ``allowed`` of its largest)
+    share an index; ``tied``: the golden logits hold several exactly equal maxima."""
+    golden, reference = np.asarray(golden, np.float64), np.asarray(reference, np.float64)
+    if not len(golden):
+        return np.zeros(0, bool), np.zeros(0, bool)
+    g_max = golden == golden.max(1, keepdims=True)
+    r_max = reference >= reference.max(1, keepdims=True) - allowed
+    return (g_max & r_max).any(1), g_max.sum(1) > 1
+
+
 def compare_logits(golden: np.ndarray, reference: np.ndarray) -> dict:
-    """Agreement figures: argmax identity (fraction and count) and max |logit difference|."""
+    """Agreement figures: argmax identity (fraction and count, tied golden maxima counted as agreeing when the
+    reference picks one of them), vectors with tied maxima, and max |logit difference|."""
     golden, reference = np.asarray(golden), np.asarray(reference)
+    agree, tied = argmax_agrees(golden, reference)
     return {
-        "argmax_equal": float((golden.argmax(1) == reference.argmax(1)).mean()) if len(golden) else 1.0,
-        "argmax_mismatches": int((golden.argmax(1) != reference.argmax(1)).sum()),
+        "argmax_equal": float(agree.mean()) if len(golden) else 1.0,
+        "argmax_mismatches": int((~agree).sum()),
+        "ties": int(tied.sum()),
         "max_abs_diff": float(np.abs(golden - reference).max()) if len(golden) else 0.0,
     }
 
@@ -60,13 +78,15 @@ def check_logits(golden: np.ndarray, reference: np.ndarray, what: str, tolerance
     diff = np.abs(golden - reference)
     bad = diff > allowed
     if tolerance:
-        bad |= (golden.argmax(1) != reference.argmax(1))[:, None] & (diff > 0)
+        agree, _ = argmax_agrees(golden, reference, allowed)
+        bad |= (~agree)[:, None] & (diff > 0)
     bad_vec = bad.any(axis=1)
     res.update(n=n, tolerance=tolerance, exact=res["max_abs_diff"] == 0.0, ok=not bad_vec.any(),
                mismatched_vectors=int(bad_vec.sum()))
-    res["agreement"] = ("exact" if res["exact"] else
-                        f"within float32 rounding (max |diff| {res['max_abs_diff']:.3g}, identical argmax)" if res["ok"]
-                        else f"DIFFERENT on {res['mismatched_vectors']} of {n} vectors")
+    ties = f", {res['ties']} with tied maxima" if res["ties"] else ""
+    res["agreement"] = ("exact" + ties if res["exact"] else
+                        f"within float32 rounding (max |diff| {res['max_abs_diff']:.3g}, identical argmax{ties})"
+                        if res["ok"] else f"DIFFERENT on {res['mismatched_vectors']} of {n} vectors")
     if res["ok"]:
         return res
     v = int(np.flatnonzero(bad_vec)[0])
@@ -76,18 +96,3 @@ def check_logits(golden: np.ndarray, reference: np.ndarray, what: str, tolerance
         f"golden vs {what} differ on {res['mismatched_vectors']} of {n} {where}: first vector {v}, output {o}: "
         f"golden {golden[v, o]:.9g}, {what} {reference[v, o]:.9g} (argmax equal {res['argmax_equal']:.2%}, "
         f"max |diff| {res['max_abs_diff']:.3g})", res)
-
-
-def rtl_mismatch(res, what: str | None = None) -> str:
-    """One line for an RTL simulation (``sim``'s ``SimResult``) that is not bit-exact: counts, then the first
-    differing vector and output (and layer, when the probe ran).  ``what``: the simulated thing (default: RTL)."""
-    parts = []
-    if res.mismatched:
-        parts.append(f"on {res.mismatched} of {res.vectors} vectors")
-    if res.throughput_exact != res.throughput_vectors:
-        parts.append(f"back to back on {res.throughput_vectors - res.throughput_exact} of {res.throughput_vectors} "
-                     "vectors")
-    first = res.first_mismatch()
-    return (f"{what or f'RTL simulation ({res.simulator})'} differs from the golden model "
-            f"{'; '.join(parts) or 'in a layer'}"
-            + (f": {first}" if first else ""))

@@ -17,7 +17,8 @@ def register(app: typer.Typer) -> None:
         limit: int = typer.Option(None, help="evaluate on the first N samples"),
         data_dir: Path = typer.Option(None, help="data folder (default: the one the run was trained on)"),
     ) -> None:
-        """Evaluate the run on its dataset; writes metrics.json and plots/confusion_*.png."""
+        """Evaluate the run on its dataset (a run without one: checks on random inputs of its type); writes metrics.json
+        and plots/confusion_*.png."""
         from qnn.errors import CheckFailed
         from qnn.evaluate import evaluate_run
 
@@ -35,8 +36,11 @@ def register(app: typer.Typer) -> None:
                 rows.append([label + (f" (first {res[key]['n']})" if res[key]["n"] != res["n"] else ""),
                              f"{res[key]['accuracy']:.2%}", f"{res[key]['macro_f1']:.3f}",
                              f"{secs:.3f}" if secs is not None else "-"])
-        table(f"{run.name} on {res['dataset']} ({res['split']}, n={res['n']})",
-              ["model", "accuracy", "macro F1", "seconds"], rows)
+        if rows:
+            table(f"{run.name} on {res['dataset']} ({res['split']}, n={res['n']})",
+                  ["model", "accuracy", "macro F1", "seconds"], rows)
+        else:
+            console.print(f"{run.name}: no dataset, no accuracy; checked on {res['dataset']}")
         if "golden_vs_brevitas" in res:
             a = res["golden_vs_brevitas"]
             console.print(f"golden vs Brevitas: {a['agreement']}, argmax equal {a['argmax_equal']:.2%}, max |logit diff| "
@@ -56,6 +60,7 @@ def register(app: typer.Typer) -> None:
                                  (det["macro"]["auc"], det["macro"]["eer"], det["macro"]["fnr_at_fpr"]["0.01"],
                                   det["macro"]["fnr_at_fpr"]["0.05"]))]])
             console.print(f"ROC / DET curves: {run.plots_dir / 'roc_golden.png'}, {run.plots_dir / 'det_golden.png'}")
-        console.print(f"confusion matrix: {run.plots_dir / 'confusion_golden.png'}")
+        if "golden" in res:
+            console.print(f"confusion matrix: {run.plots_dir / 'confusion_golden.png'}")
         if failed is not None:
             raise failed

@@ -88,9 +88,9 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from qnn.errors import CheckFailed, QnnError
-        from qnn.golden.execute import quantize_input
         from qnn.run import Run
         from qnn.util.atomic import atomic_write_text
+        from qnn.vectors import int_vectors
         from sim.compare import describe_mismatch
         from sim.network import simulate
 
@@ -99,8 +99,7 @@ def register(app: typer.Typer) -> None:
         graph = r.graph()
         if not (r.rtl_dir / "design.json").is_file():
             raise QnnError(f"run {r.path} has no RTL yet: run `qnn rtl {r.path}` first")
-        ds = r.dataset("test", data_dir=data_dir, limit=limit)
-        q = quantize_input(graph, ds.x)
+        q, _ = int_vectors(r, graph, limit, data_dir)  # the test set, or random inputs of the input type
         con = Console()
         with r.step(f"sim/{simulator}") as tmp, _sim_progress(con, f"{simulator}: {len(q)} vectors") as report:
             res = simulate(r.rtl_dir, graph, q, simulator=simulator, work_dir=tmp, waves=waves, gap=gap,

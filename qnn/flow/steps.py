@@ -192,14 +192,11 @@ def _rtl_missing(cfg: FlowConfig) -> str | None:
 
 
 def test_vectors(run: Run, graph, n: int, data_dir=None) -> np.ndarray:
-    """The first ``n`` test vectors of the run's dataset, quantized; random inputs if it has none."""
-    from qnn.golden.execute import quantize_input
+    """The first ``n`` test vectors of the run's dataset, quantized; random inputs of its type if it has none
+    (``qnn.vectors``: the one source of test vectors)."""
+    from qnn.vectors import int_vectors
 
-    ds_name = (run.config.get("dataset") or {}).get("name")
-    if ds_name and ds_name != "none":
-        return quantize_input(graph, run.dataset("test", data_dir=data_dir, limit=n).x)
-    x = np.random.default_rng(0).random((n, *graph.input_shape), dtype=np.float32)
-    return quantize_input(graph, x)
+    return int_vectors(run, graph, n, data_dir)[0]
 
 
 def step_sim(run: Run, cfg: FlowConfig) -> dict:
