@@ -120,3 +120,51 @@ def test_sim_without_dataset(files, tmp_path):
     assert main(["sim", str(run), "--vectors", "50"]) == 0
     res = json.loads((run / "sim" / "verilator" / "result.json").read_text())
     assert res["vectors"] == 50 and res["mismatched"] == 0
+
+
+def test_from_brevitas_checks_the_module_itself(tmp_path):
+    """One call: export, import, golden vs the file at every quantizer and vs the module's own forward."""
+    import qnn
+
+    m, shape = build("cnn8", 6)
+    res = qnn.from_brevitas(m, np.zeros(shape, np.float32), tmp_path / "run", vectors=128)
+    mc = res.module_check
+    assert mc["ok"] and mc["n"] == 128 and mc["quantizers_compared"] == 2
+    assert mc["boundary_vectors"] <= 8  # a few of PyTorch's own float32 roundings at a boundary, each judged
+    for case in mc["examples"]:
+        assert abs(case["golden"] - case["brevitas"]) == 1 and abs(case["exact_value"] % 1 - 0.5) < 1e-4
+    assert res.import_check["ok"] and json.loads((tmp_path / "run" / "metrics.json").read_text())["brevitas_check"]
+
+
+def test_from_brevitas_catches_a_module_that_differs(tmp_path):
+    """The module changed after export (one weight row scaled): golden no longer follows it; the failure names the
+    first quantizer that differs."""
+    import torch
+
+    import qnn
+
+    m, shape = build("hardtanh-mlp", 0)
+    res = qnn.from_brevitas(m, np.zeros(shape, np.float32), tmp_path / "run", vectors=64)
+    assert res.module_check["ok"]
+    from qnn.checks.module import compare_module
+    from qnn.ir.from_qonnx import load_qonnx
+
+    with torch.no_grad():
+        m[1].weight[:4] *= -1
+    graph = res.run.graph()
+    x = random_float_inputs(graph, 64)
+    with pytest.raises(CheckFailed, match="golden vs Brevitas differ at quantizer Quant_\\d+ \\(vector 0"):
+        compare_module(graph, load_qonnx(res.run.onnx), m, x, tail_tolerance(graph))
+
+
+def test_from_brevitas_cli_factory(tmp_path):
+    f = tmp_path / "nets.py"
+    f.write_text("import torch, brevitas.nn as qnn\n"
+                 "def net():\n    torch.manual_seed(0)\n"
+                 "    return torch.nn.Sequential(qnn.QuantIdentity(bit_width=4), qnn.QuantLinear(16, 4, weight_bit_width=4))\n")
+    assert main(["from-brevitas", f"{f}:net", "--name", str(tmp_path / "r")]) == 2  # no example input, no shape
+    assert main(["from-brevitas", f"{f}:nope", "--name", str(tmp_path / "r")]) == 2
+    assert not (tmp_path / "r").exists()
+    assert main(["from-brevitas", f"{f}:net", "--name", str(tmp_path / "r"), "--input-shape", "1,16",
+                 "--vectors", "32"]) == 0
+    assert json.loads((tmp_path / "r" / "metrics.json").read_text())["brevitas_check"]["n"] == 32

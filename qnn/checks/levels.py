@@ -157,7 +157,7 @@ def _file_order(y: np.ndarray, perm, nhwc_file: bool) -> np.ndarray:
     return y
 
 
-def _match(candidates: list[np.ndarray], shape: tuple) -> np.ndarray | None:
+def match_file_shape(candidates: list[np.ndarray], shape: tuple) -> np.ndarray | None:
     """The golden tensor (batch first) whose per-vector shape fits the file's tensor ``shape`` (batch 1)."""
     for c in candidates:
         if c.shape[1:] == tuple(shape[1:]):
@@ -181,7 +181,7 @@ def compare_levels(graph, model, x: np.ndarray, tolerance: float = 0.0, what: st
         own: dict[str, np.ndarray] = {}  # the reference quantizers' own outputs
 
         def inject(name, out, v=v, chosen=chosen, own=own):
-            g = _match(golden.get(name, []), out.shape)
+            g = match_file_shape(golden.get(name, []), out.shape)
             if g is None:
                 if name in layers:
                     skipped.append(name)

@@ -41,3 +41,36 @@ def register(app: typer.Typer) -> None:
             console.print(f"golden vs qonnx execution on {a['n']} vectors: {a['agreement']}")
         for d in g.meta.get("dropped", []):
             console.print(f"dropped {d}")
+
+    @app.command("from-brevitas")
+    @writes_run("name")
+    def from_brevitas_cmd(
+        factory: str = typer.Argument(..., help="PATH.py:FACTORY; FACTORY() returns a brevitas.nn module, or "
+                                      "(module, example input with batch 1)"),
+        name: Path = typer.Option(..., "--name", help="run directory to create, e.g. runs/my-net"),
+        input_shape: str = typer.Option(None, help="input shape with batch, e.g. 1,1,28,28 (when FACTORY returns "
+                                        "the module alone)"),
+        vectors: int = typer.Option(256, help="random inputs on which golden must equal the module's forward"),
+        check: int = typer.Option(64, help="vectors on which golden must equal qonnx's execution of the export"),
+        force: bool = typer.Option(False, help="replace the model of an existing run"),
+    ) -> None:
+        """Export a Brevitas module (export_qonnx), import it, and check the golden model against the module."""
+        import torch
+
+        from qnn.brevitas_user import from_brevitas, load_factory
+        from qnn.errors import QnnError
+
+        module, example = load_factory(factory)
+        if example is None:
+            if not input_shape:
+                raise QnnError(f"{factory} returns no example input: give --input-shape, e.g. 1,1,28,28")
+            try:
+                example = torch.zeros([int(d) for d in input_shape.split(",")])
+            except ValueError:
+                raise QnnError(f"--input-shape {input_shape!r} is not a list of integers like 1,1,28,28") from None
+        res = from_brevitas(module, example, name, vectors=vectors, check=check, force=force)
+        console.print(f"exported {factory} -> {res.run.path}\n{res.run.graph().summary()}")
+        console.print(f"golden vs qonnx execution on {res.import_check.get('n', 0)} vectors: "
+                      f"{res.import_check.get('agreement', 'not checked')}", soft_wrap=True)
+        console.print(f"golden vs the module's forward on {res.module_check['n']} vectors: "
+                      f"{res.module_check['agreement']}", soft_wrap=True)
