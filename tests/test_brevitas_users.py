@@ -168,3 +168,25 @@ def test_from_brevitas_cli_factory(tmp_path):
     assert main(["from-brevitas", f"{f}:net", "--name", str(tmp_path / "r"), "--input-shape", "1,16",
                  "--vectors", "32"]) == 0
     assert json.loads((tmp_path / "r" / "metrics.json").read_text())["brevitas_check"]["n"] == 32
+
+
+def test_regression_bipolar_trunc_avg_pool_scalar_params(tmp_path):
+    """Found by the Brevitas property suite (shrunk): ternary weights, a bipolar activation, then TruncAvgPool2d;
+    the Trunc's scale came as a one-element array, which NumPy 2 will not turn into a float (a TypeError at import)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "property"))
+    from brevitas_gen import BrevCfg, Layer
+    from brevitas_gen import build as build_cfg
+
+    import qnn
+
+    cfg = BrevCfg(in_shape=(1, 5, 5), input_quant="Int8ActPerTensorFloat", input_bits=2,
+                  layers=(Layer("conv", 2, 1, 1, 0, False, "avg"), Layer("linear", 2)),
+                  weight_quant="SignedTernaryWeightPerTensorConst", weight_bits=2, act="QuantIdentity-Binary",
+                  act_bits=2, bias="none", seed=0)
+    m, shape = build_cfg(cfg)
+    res = qnn.from_brevitas(m, np.zeros(shape, np.float32), tmp_path / "run", vectors=24, check=16)
+    assert res.module_check["ok"] and res.import_check["ok"]
+    assert any(isinstance(n, N.Shift) for n in res.run.graph().nodes)  # the Trunc became an integer shift

@@ -56,7 +56,8 @@ class BrevCfg:
 
 
 @st.composite
-def brevitas_nets(draw) -> BrevCfg:
+def brevitas_nets(draw, weight: str | None = None, act: str | None = None) -> BrevCfg:
+    """A random model; ``weight``/``act`` fix the weight quantizer / activation class (else drawn too)."""
     image = draw(st.booleans())
     layers = []
     if image:
@@ -78,7 +79,8 @@ def brevitas_nets(draw) -> BrevCfg:
         layers.append(Layer("linear", draw(st.integers(3, 16)), bn=draw(st.booleans())))
     layers.append(Layer("linear", draw(st.integers(2, 6))))
     return BrevCfg(in_shape, draw(st.sampled_from(INPUT_QUANTS)), draw(st.integers(2, 8)), tuple(layers),
-                   draw(st.sampled_from(sorted(WEIGHT_QUANTS))), draw(st.integers(2, 8)), draw(st.sampled_from(ACTS)),
+                   weight or draw(st.sampled_from(sorted(WEIGHT_QUANTS))), draw(st.integers(2, 8)),
+                   act or draw(st.sampled_from(ACTS)),
                    draw(st.integers(2, 8)), draw(st.sampled_from(BIASES)), draw(st.integers(0, 2**16)))
 
 

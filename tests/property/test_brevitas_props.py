@@ -7,7 +7,8 @@ Outcomes per model: passed (with or without boundary cases), refused by the tool
 reason tallied), or not buildable by Brevitas itself (e.g. an Int16 bias after a BatchNorm, whose input has no
 scale). A ``CheckFailed`` fails the test and Hypothesis shrinks it. Counts per quantizer class are asserted (the
 generator must keep producing passes for every weight and activation class) and written beside the other property
-counts. Default run: ``FAST`` models; marker ``slow``: ``MORE``.
+counts. Default run: ``PER_PAIR`` models for each of the 45 (weight quantizer, activation) pairs (180); marker
+``slow``: ``MORE`` fully random ones.
 """
 from __future__ import annotations
 
@@ -26,8 +27,7 @@ from hypothesis import HealthCheck, given, seed, settings
 
 from qnn.errors import QnnError
 
-FAST, MORE = 150, 1000  # the default run's models come in FAST_PARTS tests (seeds), so that workers share them
-FAST_PARTS = 3
+PER_PAIR, MORE = 4, 1000  # default: PER_PAIR models for each (weight quantizer, activation) pair = 180; slow: 1000
 SETTINGS = dict(deadline=None, database=None, print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -74,10 +74,10 @@ def _reason(msg: str) -> str:
     return " ".join(words.split())[:80]
 
 
-def _run(n: int, tally: Counter, part: int = 0) -> None:
+def _run(n: int, tally: Counter, part: int = 0, weight: str | None = None, act: str | None = None) -> None:
     @seed(part)  # reproducible: every run checks the same models
     @settings(max_examples=n, **SETTINGS)
-    @given(cfg=brevitas_nets())
+    @given(cfg=brevitas_nets(weight, act))
     def inner(cfg):
         check_model(cfg, tally)
 
@@ -95,11 +95,14 @@ def _assert_coverage(tally: Counter, n: int, classes: bool = True) -> None:
             assert tally[f"act {name}: passed"] > 0, f"no model with activation {name} passed: {dict(tally)}"
 
 
-@pytest.mark.parametrize("part", range(FAST_PARTS))
-def test_brevitas_models(part):
+@pytest.mark.parametrize("act", ACTS)
+@pytest.mark.parametrize("weight", sorted(WEIGHT_QUANTS))
+def test_brevitas_models(weight, act):
+    """Every pair of weight quantizer and activation class: PER_PAIR models, at least half of them through."""
     tally: Counter = Counter()
-    _run(FAST // FAST_PARTS, tally, part)
-    _assert_coverage(tally, FAST // FAST_PARTS, classes=part == 0)  # each class in every 50 would be luck
+    _run(PER_PAIR, tally, part=10 * ACTS.index(act) + sorted(WEIGHT_QUANTS).index(weight), weight=weight, act=act)
+    _assert_coverage(tally, PER_PAIR, classes=False)
+    assert tally[f"weight {weight}: passed"] > 0 and tally[f"act {act}: passed"] > 0, dict(tally)
 
 
 @pytest.mark.slow
