@@ -18,7 +18,7 @@ from hls.rtlgen.generate import RTL_DIR
 from hls.rtlgen.memfile import banked_fields, mvu_weight_fields, per_channel_fields, write_rom
 from qnn.golden import ops
 from qnn.qtype import QType
-from sim import cores_dw
+from sim import cores_dw, cores_res
 from sim.tools import build_and_test
 
 MODULES = {"fifo": "qnn_fifo", "width_conv": "qnn_width_conv", "mvu": "qnn_mvu", "thresh": "qnn_thresh",
@@ -28,19 +28,21 @@ DEPENDS = {"qnn_mvu": ["qnn_fifo", "qnn_obuf", "qnn_rom", "qnn_ram", "qnn_spram"
            "qnn_shift": ["qnn_fifo", "qnn_obuf"], "qnn_swu": ["qnn_fifo", "qnn_obuf", "qnn_ram"],
            "qnn_maxpool": ["qnn_fifo", "qnn_obuf"], "qnn_vvau": ["qnn_fifo", "qnn_obuf", "qnn_rom"],
            "qnn_sumpool": ["qnn_fifo", "qnn_obuf"]}
+DEPENDS.update(cores_res.DEPENDS)
+TB_DIR = Path(__file__).resolve().parent / "tb"
 
 
 def core_files(module: str) -> list[Path]:
-    """The Verilog files a core needs, dependencies first."""
-    return [RTL_DIR / f"{m}.v" for m in (*DEPENDS.get(module, []), module)]
+    """The Verilog files a core needs, dependencies first (test-only tops from sim/tb)."""
+    return [(TB_DIR if m in cores_res.TB_MODULES else RTL_DIR) / f"{m}.v" for m in (*DEPENDS.get(module, []), module)]
 
 
 @dataclass
 class CoreCase:
     module: str
     params: dict
-    in_words: list[int]
-    out_words: list[int]
+    in_words: list[int] | dict[str, list[int]]  # a dict keyed by port prefix for a core with several streams
+    out_words: list[int] | dict[str, list[int]]
 
 
 def _qtype(bits: int, mode: int) -> QType:
@@ -152,6 +154,9 @@ CASES = {"fifo": case_fifo, "width_conv": case_width_conv, "mvu": case_mvu, "thr
 # the depthwise-separable cores (their grids: sim.cores_dw.GRIDS, tests/test_rtl_vvau.py, test_rtl_sumpool.py)
 CASES.update(cores_dw.CASES)
 MODULES.update(cores_dw.MODULES)
+# the residual-block cores, with several streams each (their grids: sim.cores_res.GRIDS, tests/test_rtl_residual.py)
+CASES.update(cores_res.CASES)
+MODULES.update(cores_res.MODULES)
 
 # The parameter grids the tests sweep: widths, folding, encodings, odd shapes.
 GRIDS: dict[str, list[dict]] = {
@@ -232,12 +237,12 @@ def make_case(core: str, params: dict, work_dir: Path, seed: int = 0, frames: in
 
 
 def run_core(core: str, params: dict, simulator: str, work_dir: Path, seed: int = 0, gap: float = 0.3,
-             backpressure: float = 0.3, frames: int = 3, drain: int = 64) -> dict:
+             backpressure: float = 0.3, frames: int = 3, drain: int = 64, max_cycles: int | None = None) -> dict:
     """Simulate one core on one parameter set; the result says ok, words compared, first mismatch."""
     work_dir = Path(work_dir)
     case = make_case(core, params, work_dir, seed, frames)
     cfg = {"in_words": case.in_words, "out_words": case.out_words, "gap": gap, "backpressure": backpressure,
-           "seed": seed, "drain": drain}
+           "seed": seed, "drain": drain, **({"max_cycles": max_cycles} if max_cycles is not None else {})}
     return build_and_test(simulator=simulator, sources=core_files(case.module), toplevel=case.module,
                           parameters=case.params, test_module="sim.tb.tb_core", build_dir=work_dir / simulator,
                           config=cfg)

@@ -79,3 +79,100 @@ async def run_streams(dut, in_words: list[int], n_out: int, *, gap: float = 0.0,
     dut.out_ready.value = 0
     log.cycles = cycle + 1
     return log
+
+
+@dataclass
+class PortsLog:
+    """``run_ports``' record, per port prefix (``a``, ``out0``, ...)."""
+    out_words: dict[str, list[int]]
+    in_cycles: dict[str, list[int]]
+    out_cycles: dict[str, list[int]]
+    extra_words: dict[str, list[int]]
+    cycles: int = 0
+
+
+def _unsigned(value) -> int:
+    return value.to_unsigned() if hasattr(value, "to_unsigned") else int(value)  # a 1-bit port reads as Logic
+
+
+def _port(dut, prefix: str):
+    return getattr(dut, f"{prefix}_valid"), getattr(dut, f"{prefix}_ready"), getattr(dut, f"{prefix}_data")
+
+
+async def start_ports(dut, ins, outs, reset_cycles: int = 4) -> None:
+    """``start`` for a core with several streams: every input valid and output ready low through reset."""
+    Clock(dut.clk, 10, unit="ns").start()
+    dut.rst.value = 1
+    for p in ins:
+        _port(dut, p)[0].value = 0
+    for p in outs:
+        _port(dut, p)[1].value = 0
+    for _ in range(reset_cycles):
+        await RisingEdge(dut.clk)
+    await FallingEdge(dut.clk)
+    dut.rst.value = 0
+
+
+async def run_ports(dut, ins: dict[str, list[int]], outs: dict[str, int], *, gap: float = 0.0,
+                    backpressure: float = 0.0, seed: int = 0, max_cycles: int | None = None, drain: int = 0) -> PortsLog:
+    """``run_streams`` for a core with several streams (a fork, a join): each input port ``<p>_valid/_ready/_data``
+    of ``ins`` sends its words with its own random gaps, each output port of ``outs`` (prefix -> words expected)
+    gets its own random backpressure, so the streams move in different cycles; then ``drain`` cycles with every
+    ready high and every input idle, in which any further word is an extra one."""
+    rng = random.Random(seed)
+    pin = {p: _port(dut, p) for p in ins}
+    pout = {p: _port(dut, p) for p in outs}
+    log = PortsLog({p: [] for p in outs}, {p: [] for p in ins}, {p: [] for p in outs}, {p: [] for p in outs})
+    sent = dict.fromkeys(ins, 0)
+    total = sum(map(len, ins.values())) + sum(outs.values())
+    limit = max_cycles if max_cycles is not None else 1000 + 200 * total
+    cycle = 0
+
+    def busy() -> bool:
+        return any(sent[p] < len(w) for p, w in ins.items()) or any(len(log.out_words[p]) < n for p, n in outs.items())
+
+    while busy():
+        await FallingEdge(dut.clk)
+        cycle += 1
+        drive = {}
+        for p, (valid, _, data) in pin.items():
+            v = sent[p] < len(ins[p]) and (gap <= 0.0 or rng.random() >= gap)
+            valid.value = 1 if v else 0
+            if v:
+                data.value = ins[p][sent[p]]
+            drive[p] = v
+        take = {}
+        for p, (_, ready, _) in pout.items():
+            take[p] = backpressure <= 0.0 or rng.random() >= backpressure
+            ready.value = 1 if take[p] else 0
+        await ReadOnly()
+        for p, (_, ready, _) in pin.items():
+            if drive[p] and ready.value == 1:
+                log.in_cycles[p].append(cycle)
+                sent[p] += 1
+        for p, (valid, _, data) in pout.items():
+            if take[p] and valid.value == 1:
+                (log.out_words if len(log.out_words[p]) < outs[p] else log.extra_words)[p].append(_unsigned(data.value))
+                log.out_cycles[p].append(cycle)
+        if cycle > limit:
+            got = ", ".join(f"{p} {len(log.out_words[p])}/{n}" for p, n in outs.items())
+            put = ", ".join(f"{p} {sent[p]}/{len(w)}" for p, w in ins.items())
+            raise TimeoutError(f"streams stalled after {cycle} cycles: input words sent {put}; output words received {got}")
+    for _ in range(drain):
+        await FallingEdge(dut.clk)
+        cycle += 1
+        for valid, _, _ in pin.values():
+            valid.value = 0
+        for _, ready, _ in pout.values():
+            ready.value = 1
+        await ReadOnly()
+        for p, (valid, _, data) in pout.items():
+            if valid.value == 1:
+                log.extra_words[p].append(_unsigned(data.value))
+    await FallingEdge(dut.clk)
+    for valid, _, _ in pin.values():
+        valid.value = 0
+    for _, ready, _ in pout.values():
+        ready.value = 0
+    log.cycles = cycle + 1
+    return log
