@@ -30,7 +30,7 @@ import numpy as np
 from qnn.checks.logits import check_logits
 from qnn.checks.reference import QUANT_OPS, Stepper, activation_quantizers
 from qnn.errors import CheckFailed
-from qnn.golden.execute import execute
+from qnn.golden.execute import apply_node, to_channels_last
 from qnn.ir import nodes as N
 
 ULP_FLOOR = 2.0**-20  # relative: a few float32 ulps, the golden model's own float32 steps after the accumulator
@@ -130,11 +130,12 @@ def quantizers(model) -> list[Quantizer]:
 def golden_levels(graph, x: np.ndarray) -> tuple[dict[str, list[np.ndarray]], np.ndarray]:
     """Per IR node name, its output and those of the max-pools right after it (a pass moves pools behind the
     quantizer), each in channels-first / file column order where the layout moved; and the golden logits."""
-    outs = execute(graph, x, trace=True)
+    flat = _flat_trace(graph.nodes, to_channels_last(graph, x))
+    nodes, outs = [n for n, _ in flat], [y for _, y in flat]
     nhwc_file = graph.input_layout == "NHWC"
     res: dict[str, list[np.ndarray]] = {}
     perm = None  # file column order of a flattened image, when the IR flattens channels-last
-    for i, (node, y) in enumerate(zip(graph.nodes, outs)):
+    for i, (node, y) in enumerate(zip(nodes, outs)):
         if isinstance(node, N.Flatten):
             before = outs[i - 1] if i else None
             if before is not None and before.ndim == 4 and not nhwc_file:
@@ -143,10 +144,21 @@ def golden_levels(graph, x: np.ndarray) -> tuple[dict[str, list[np.ndarray]], np
         elif isinstance(node, (N.Dense, N.Conv2d, N.DepthwiseConv2d)):
             perm = None
         if isinstance(node, (N.Quantize, N.MultiThreshold, N.Shift)):
-            ys = [y] + [outs[j] for j in range(i + 1, len(outs)) if isinstance(graph.nodes[j], N.MaxPool)
-                        and all(isinstance(graph.nodes[k], N.MaxPool) for k in range(i + 1, j + 1))]
+            ys = [y] + [outs[j] for j in range(i + 1, len(outs)) if isinstance(nodes[j], N.MaxPool)
+                        and all(isinstance(nodes[k], N.MaxPool) for k in range(i + 1, j + 1))]
             res[node.name] = [_file_order(v, perm, nhwc_file) for v in ys]
     return res, outs[-1]
+
+
+def _flat_trace(nodes, x) -> list:
+    """(node, output) of every node, a residual block's sub-chains (branch, then skip) before the block itself."""
+    out = []
+    for n in nodes:
+        if isinstance(n, N.Residual):
+            out += _flat_trace(n.branch, x) + _flat_trace(n.skip, x)
+        x = apply_node(n, x)
+        out.append((n, x))
+    return out
 
 
 def _file_order(y: np.ndarray, perm, nhwc_file: bool) -> np.ndarray:

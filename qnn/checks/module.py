@@ -1,8 +1,9 @@
 """Golden model against the Brevitas module's own eval forward, under the contract of ``qnn.checks.levels``.
 
-The module's activation quantizers (``QuantNonLinearActLayer``: QuantIdentity, QuantReLU, QuantHardTanh, ...)
-are hooked; their outputs, in call order, are the file's activation quantizers in graph order (checked by count
-and shape), turned into levels with the exported scales. PyTorch cannot be fed the golden levels half-way, so per
+The module's enabled activation quantizers (Brevitas' ``ActQuantProxyFromInjector``: those of QuantIdentity,
+QuantReLU, QuantHardTanh, ..., QuantEltwiseAdd's input and output quantizers, a layer's input/output quantizer) are
+hooked; their outputs, in call order, are the file's activation quantizers in graph order (checked by count and
+shape), turned into levels with the exported scales. PyTorch cannot be fed the golden levels half-way, so per
 vector the first quantizer whose levels differ is judged:
 
 - none differs: the logits must agree as in ``qnn.checks.logits`` (exact, or within float32 rounding of a
@@ -28,14 +29,15 @@ MODULE_REL = 2.0**-16  # relative float32 error allowed for PyTorch's own accumu
 def module_outputs(module, x: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """(outputs of the activation quantizers in call order, logits) of the module's eval forward on ``x``."""
     import torch
-    from brevitas.nn.quant_layer import QuantNonLinearActLayer
+    from brevitas.proxy.runtime_quant import ActQuantProxyFromInjector
 
     seen: list[np.ndarray] = []
 
     def hook(_mod, _inp, out):
         seen.append(np.asarray(getattr(out, "value", out).detach().numpy(), np.float64))
 
-    handles = [m.register_forward_hook(hook) for m in module.modules() if isinstance(m, QuantNonLinearActLayer)]
+    handles = [m.register_forward_hook(hook) for m in module.modules()
+               if isinstance(m, ActQuantProxyFromInjector) and m.is_quant_enabled]
     try:
         module.eval()
         with torch.no_grad():
@@ -51,7 +53,7 @@ def compare_module(graph, model, module, x: np.ndarray, tolerance: float = 0.0) 
     quants = quantizers(model)
     outs, m_logits = module_outputs(module, x)
     golden, g_logits = golden_levels(graph, x)
-    pairs = _pairs(quants, outs, golden)
+    pairs = _pairs(quants, outs, golden, model, x)
     res = {"n": len(x), "quantizers_compared": len(pairs), "boundary_vectors": 0, "boundary_cases": 0,
            "examples": []}
     clean = np.ones(len(x), bool)
@@ -84,15 +86,34 @@ def compare_module(graph, model, module, x: np.ndarray, tolerance: float = 0.0) 
     return res
 
 
-def _pairs(quants, outs, golden) -> list:
+def _pairs(quants, outs, golden, model, x, probe: int = 4) -> list:
+    """(file quantizer, module output, golden levels) in the file's graph order. Call order is not graph order (a
+    residual block's skip quantizer runs when the add does), so each module quantizer is paired with the file's of
+    the same shape whose output in qonnx's plain execution is closest to its own on the first ``probe`` vectors."""
     if len(outs) != len(quants):
         raise CheckFailed(f"the module ran {len(outs)} activation quantizers, its export holds {len(quants)}: "
-                          "cannot pair them (a quantizer used twice, or one outside brevitas.nn)", {})
+                          "cannot pair them (a quantizer outside brevitas' proxies?)", {})
+    stepper = Stepper(model)
+    runs = [stepper.run(x[v : v + 1]) for v in range(min(probe, len(x)))]
+    free = list(quants)
+    found = {}
+    for out in outs:
+        def distance(q, out=out):
+            if runs[0][q.output].shape != (1, *out.shape[1:]):
+                return np.inf
+            return sum(np.count_nonzero(~np.isclose(r[q.output], out[v : v + 1], rtol=1e-5, atol=1e-7))
+                       for v, r in enumerate(runs))
+        best = min(free, key=distance)
+        if not np.isfinite(distance(best)):
+            raise CheckFailed(f"a module quantizer's output of shape {list(out.shape[1:])} has no counterpart in the "
+                              "export", {})
+        free.remove(best)
+        found[best.name] = out
     pairs = []
-    for q, out in zip(quants, outs):
-        g = match_file_shape(golden.get(q.name, []), (1, *out.shape[1:]))
+    for q in quants:
+        g = match_file_shape(golden.get(q.name, []), (1, *found[q.name].shape[1:]))
         if g is not None:
-            pairs.append((q, out, g))
+            pairs.append((q, found[q.name], g))
     return pairs
 
 

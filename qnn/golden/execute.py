@@ -39,6 +39,14 @@ def apply_node(node: N.Node, x: np.ndarray, force_int64: bool = False) -> np.nda
         return ops.affine(x, node.mul, node.add, node.fma)
     if isinstance(node, N.Relu):
         return ops.relu(x)
+    if isinstance(node, N.Residual):  # both sub-chains on the same input, then the exact integer sum
+        a, b = x, x
+        for n in node.branch:
+            a = apply_node(n, a, force_int64)
+        for n in node.skip:
+            b = apply_node(n, b, force_int64)
+        return (np.asarray(a, np.int64) * np.asarray(node.mul_a, np.int64)
+                + np.asarray(b, np.int64) * np.asarray(node.mul_b, np.int64))
     if isinstance(node, N.Activation):
         from qnn.golden.activations import activation
 

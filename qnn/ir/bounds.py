@@ -9,10 +9,16 @@ from qnn.ir.graph import IntGraph
 
 def output_bounds(graph: IntGraph) -> list[tuple[np.ndarray, np.ndarray] | None]:
     """For each node, (lo, hi) of its output (scalars or per-channel vectors); None for float outputs."""
+    return chain_bounds(graph.nodes)
+
+
+def chain_bounds(nodes, cur=None) -> list[tuple[np.ndarray, np.ndarray] | None]:
+    """``output_bounds`` of a chain whose input has the bounds ``cur`` (None: unknown or float)."""
     res: list = []
-    cur = None
-    for node in graph.nodes:
-        if isinstance(node, (N.Dense, N.Conv2d, N.DepthwiseConv2d)):
+    for node in nodes:
+        if isinstance(node, N.Residual):
+            cur = residual_bounds(node, cur)
+        elif isinstance(node, (N.Dense, N.Conv2d, N.DepthwiseConv2d)):
             cur = node.acc_bounds
         elif isinstance(node, N.SumPool):
             lo, hi = cur if cur is not None else (np.array(node.in_type.min), np.array(node.in_type.max))
@@ -30,3 +36,16 @@ def output_bounds(graph: IntGraph) -> list[tuple[np.ndarray, np.ndarray] | None]
             cur = None
         res.append(cur)
     return res
+
+
+def residual_bounds(node: N.Residual, cur) -> tuple[np.ndarray, np.ndarray] | None:
+    """Bounds of ``mul_a * branch(x) + mul_b * skip(x)`` from the bounds of both sub-chains' outputs."""
+    a = chain_bounds(node.branch, cur)[-1] if node.branch else cur
+    b = chain_bounds(node.skip, cur)[-1] if node.skip else cur
+    if a is None or b is None:
+        return None
+    out = []
+    for (lo, hi), m in ((a, np.asarray(node.mul_a, np.int64)), (b, np.asarray(node.mul_b, np.int64))):
+        lo, hi = np.asarray(lo, np.int64), np.asarray(hi, np.int64)
+        out.append((np.minimum(lo * m, hi * m), np.maximum(lo * m, hi * m)))
+    return out[0][0] + out[1][0], out[0][1] + out[1][1]

@@ -274,9 +274,34 @@ class Activation(Node):
         return f"Activation({self.fn})"
 
 
+@dataclass(frozen=True, eq=False)
+class Residual(Node):
+    """A residual block: two sub-chains on one input, added exactly on a common integer grid,
+    ``y = mul_a * branch(x) + mul_b * skip(x)``.
+
+    ``skip`` may be empty (the identity). Each sub-chain is a chain of nodes like the graph's own (streamlined: integer
+    nodes only) ending in integers at scales ``s_a`` and ``s_b``; ``mul_a``/``mul_b`` are the integers with
+    ``s_a = mul_a * s`` and ``s_b = mul_b * s`` for the output scale ``s`` (exact: float32 scales are integers times
+    powers of two), scalars or per-channel vectors (last axis). ``out_type`` holds every reachable sum."""
+
+    branch: tuple = ()
+    skip: tuple = ()
+    mul_a: np.ndarray = field(default_factory=lambda: np.int64(1))
+    mul_b: np.ndarray = field(default_factory=lambda: np.int64(1))
+    out_type: QType = None
+
+    @property
+    def is_integer(self) -> bool:  # type: ignore[override]
+        return all(n.is_integer for n in (*self.branch, *self.skip))
+
+    def describe(self) -> str:
+        return (f"Residual(branch {len(self.branch)} nodes, skip {len(self.skip) or 'identity'}, "
+                f"x{_fmt(self.mul_a)} + x{_fmt(self.mul_b)} -> {self.out_type})")
+
+
 NODE_TYPES: dict[str, type[Node]] = {
     t.__name__: t for t in (Quantize, Dense, Conv2d, MultiThreshold, Shift, MaxPool, Flatten, Dequant, Affine, Relu,
-                             Activation, DepthwiseConv2d, SumPool, Divide)
+                             Activation, DepthwiseConv2d, SumPool, Divide, Residual)
 }
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from qnn.errors import QnnError
 from qnn.ir.graph import IntGraph
-from qnn.ir.nodes import NODE_TYPES, node_fields
+from qnn.ir.nodes import NODE_TYPES, Node, node_fields
 from qnn.qtype import QType
 from qnn.util.atomic import atomic_write_bytes, atomic_write_text
 
@@ -22,6 +22,8 @@ def _encode(value, key: str, arrays: dict):
         return {"array": key}
     if isinstance(value, QType):
         return {"qtype": value.name}
+    if isinstance(value, Node):  # a residual block's sub-chains
+        return {"node": _encode_node(value, key, arrays)}
     if isinstance(value, tuple):
         return {"tuple": [_encode(v, f"{key}.{i}", arrays) for i, v in enumerate(value)]}
     return value
@@ -35,7 +37,19 @@ def _decode(value, arrays):
             return QType.parse(value["qtype"])
         if "tuple" in value:
             return tuple(_decode(v, arrays) for v in value["tuple"])
+        if "node" in value:
+            return _decode_node(value["node"], arrays)
     return value
+
+
+def _encode_node(n: Node, key: str, arrays: dict) -> dict:
+    return {"op": n.kind, **{k: _encode(v, f"{key}.{k}", arrays) for k, v in node_fields(n).items()}}
+
+
+def _decode_node(spec: dict, arrays) -> Node:
+    spec = dict(spec)
+    cls = NODE_TYPES[spec.pop("op")]
+    return cls(**{k: _decode(v, arrays) for k, v in spec.items()})
 
 
 def to_json_npz(graph: IntGraph) -> tuple[str, bytes]:
@@ -45,10 +59,7 @@ def to_json_npz(graph: IntGraph) -> tuple[str, bytes]:
         "input_shape": list(graph.input_shape),
         "input_layout": graph.input_layout,
         "meta": graph.meta,
-        "nodes": [
-            {"op": n.kind, **{k: _encode(v, f"n{i}.{k}", arrays) for k, v in node_fields(n).items()}}
-            for i, n in enumerate(graph.nodes)
-        ],
+        "nodes": [_encode_node(n, f"n{i}", arrays) for i, n in enumerate(graph.nodes)],
     }
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
@@ -75,9 +86,5 @@ def load_graph(folder: str | Path) -> IntGraph:
         raise QnnError(f"the IR in {folder} is corrupt ({e}); re-run `qnn export`") from None
     if doc.get("format") != FORMAT:
         raise QnnError(f"{folder}/graph.json is not a {FORMAT} file")
-    nodes = []
-    for spec in doc["nodes"]:
-        spec = dict(spec)
-        cls = NODE_TYPES[spec.pop("op")]
-        nodes.append(cls(**{k: _decode(v, arrays) for k, v in spec.items()}))
+    nodes = [_decode_node(spec, arrays) for spec in doc["nodes"]]
     return IntGraph(tuple(nodes), tuple(doc["input_shape"]), doc["input_layout"], doc.get("meta", {}))

@@ -35,12 +35,50 @@ def run_passes(graph: IntGraph, passes: Iterable[Pass]) -> IntGraph:
 
 def streamline(graph: IntGraph) -> IntGraph:
     """Float-with-quantizers graph -> Quantize, integer nodes, float output tail; or a clear error."""
-    graph = run_passes(graph, STREAMLINE)
+    graph = run_passes(streamline_residuals(graph), STREAMLINE)
     try:
         graph.split()
     except QnnError as e:
         raise QnnError(f"cannot make the model integer-only: {_pool_before_decreasing(graph) or e}") from None
     return graph
+
+
+def streamline_residuals(graph: IntGraph) -> IntGraph:
+    """Streamline each residual block's sub-chains (recursively), each behind a stand-in for the block's input (an
+    identity ``Shift`` of its type) so that a first requantization sees the input's bounds; it must come back
+    unchanged (a decreasing map right after the fork would have to negate the layer before the block)."""
+    from qnn.ir.bounds import chain_bounds
+    from qnn.qtype import QType
+
+    nodes = list(graph.nodes)
+    for i, node in enumerate(nodes):
+        if not isinstance(node, N.Residual):
+            continue
+        bounds = chain_bounds(nodes[:i])[-1] if i else None
+        if bounds is None:
+            raise QnnError(f"node {node.name}: the residual block's input has no integer type; quantize it before the "
+                           "fork")
+        t = QType.for_range(int(np.min(bounds[0])), int(np.max(bounds[1])))
+        prefix = [N.Shift(f"{node.name}_input", shift=0, in_type=t, out_type=t)]
+        parts = {}
+        for part in ("branch", "skip"):
+            sub = getattr(node, part)
+            if not sub:
+                parts[part] = ()
+                continue
+            done = streamline_residuals(graph.with_nodes([*prefix, *sub]))
+            done = run_passes(done, STREAMLINE)
+            if done.nodes[0] is not prefix[0]:
+                raise QnnError(f"node {node.name}: streamlining its {part} would change the layer before the block "
+                               "(a decreasing requantization right after the fork); quantize the block's input with a "
+                               "non-decreasing map")
+            parts[part] = tuple(done.nodes[1:])
+            for n in parts[part]:
+                if not n.is_integer:
+                    raise QnnError(f"node {node.name}: its {part} holds {n.name} ({n.kind}), still float after "
+                                   "streamlining; quantize both inputs of the add (a QuantIdentity on each)")
+        nodes[i] = node.with_(**parts)
+    return graph.with_nodes(nodes)
 
 
 def _pool_before_decreasing(graph: IntGraph) -> str | None:
@@ -56,5 +94,5 @@ def _pool_before_decreasing(graph: IntGraph) -> str | None:
     return None
 
 
-__all__ = ["Pass", "STREAMLINE", "run_passes", "streamline", "move_maxpool_after_quantize", "fold_requant",
-           "thresholds_to_shift", "remove_redundant_relu"]
+__all__ = ["Pass", "STREAMLINE", "run_passes", "streamline", "streamline_residuals", "move_maxpool_after_quantize",
+           "fold_requant", "thresholds_to_shift", "remove_redundant_relu"]

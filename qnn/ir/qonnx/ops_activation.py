@@ -29,6 +29,9 @@ from qnn.ir.qonnx.walk import Walk
 
 
 def relu(w: Walk, node) -> None:
+    if w.state == "int" and w.cur_type is not None and w.cur_type.min < 0:
+        w.to_float(node)  # a ReLU of signed levels (a QuantIdentity, a residual add's quantizer) before a quantizer:
+        # in the float segment, so that it folds into that quantizer's thresholds
     w.out.append(N.Relu(node.name))
 
 

@@ -29,13 +29,13 @@ from qnn.errors import QnnError, UnsupportedOp
 from qnn.ir import nodes as N
 from qnn.ir.float_semantics import file_batchnorm
 from qnn.ir.graph import IntGraph
-from qnn.ir.qonnx import ops_activation, ops_linear, ops_pool, ops_quant, ops_shape
+from qnn.ir.qonnx import ops_activation, ops_linear, ops_pool, ops_quant, ops_residual, ops_shape
 from qnn.ir.qonnx.graphview import GraphView
 from qnn.ir.qonnx.inputs import choose_input_type
 from qnn.ir.qonnx.load import display_name
 from qnn.ir.qonnx.walk import Walk
 
-FAMILIES = (ops_quant, ops_linear, ops_activation, ops_shape, ops_pool)
+FAMILIES = (ops_quant, ops_linear, ops_activation, ops_shape, ops_pool, ops_residual)
 HANDLERS = {op: h for m in FAMILIES for op, h in m.HANDLERS.items()}
 
 
@@ -68,8 +68,11 @@ def _start(view: GraphView, input_layout: str | None, input_type: str | None) ->
     return w, gin
 
 
-def _next(w: Walk):
-    """The single consumer of the current tensor, a branch pattern's continuation, or None at the end."""
+def _next(w: Walk, stop: str | None = None):
+    """The single consumer of the current tensor, a branch pattern's continuation, or None at the end (or at
+    ``stop``, where a residual block's path ends)."""
+    if stop is not None and w.cur == stop:
+        return None
     cons = list(w.view.consumers.get(w.cur, []))
     if len(cons) <= 1:
         return cons[0] if cons else None
@@ -78,7 +81,7 @@ def _next(w: Walk):
             nxt = match(w, w.cur, cons)
             if nxt is not None:
                 w.cur = nxt
-                return _next(w)
+                return _next(w, stop)
     raise UnsupportedOp(f"tensor {w.cur} feeds {len(cons)} nodes ({', '.join(display_name(c) for c in cons)}); "
                         "only chains are supported: remove the branch (residual or concat)")
 
@@ -96,7 +99,20 @@ def read_qonnx(model, input_layout: str | None = None, input_type: str | None = 
     w, gin = _start(view, input_layout, input_type)
     w.meta["batchnorm"] = batchnorm or file_batchnorm(model)
     ops_quant.check_constant_params(w)
-    while (node := _next(w)) is not None:
+    w.walk_to = _walk
+    _walk(w)
+    if w.state == "int":
+        w.out.append(N.Dequant("output_deq", scale=w.scale))
+    if not any(isinstance(n, N.Quantize) for n in w.out):
+        raise QnnError("the model has no Quant node: it is a float model; quantize it (Brevitas/QKeras) first")
+    in_shape = w.in_shape if w.layout != "NC" else (int(np.prod(w.in_shape)),)
+    return IntGraph(tuple(w.out), input_shape=in_shape, input_layout=w.layout, meta=w.meta)
+
+
+def _walk(w: Walk, stop: str | None = None, first=None) -> None:
+    """Handle node after node from ``w.cur`` (``first``: the node to start with) until the end or ``stop``."""
+    while (node := first if first is not None else _next(w, stop)) is not None:
+        first = None
         if w.column and node.op_type not in ("Gemm", "Identity", "Reshape", "Flatten"):
             raise UnsupportedOp(f"node {display_name(node)}: {node.op_type} on a column vector [K, 1]; only Gemm with "
                                 "transA=1 reads one")
@@ -108,10 +124,3 @@ def read_qonnx(model, input_layout: str | None = None, input_type: str | None = 
         if w.state == "float" and w.started and node.op_type not in ops_shape.HANDLERS:
             w.last_float = display_name(node)
         w.cur = nxt if nxt is not None else node.output[0]
-
-    if w.state == "int":
-        w.out.append(N.Dequant("output_deq", scale=w.scale))
-    if not any(isinstance(n, N.Quantize) for n in w.out):
-        raise QnnError("the model has no Quant node: it is a float model; quantize it (Brevitas/QKeras) first")
-    in_shape = w.in_shape if w.layout != "NC" else (int(np.prod(w.in_shape)),)
-    return IntGraph(tuple(w.out), input_shape=in_shape, input_layout=w.layout, meta=w.meta)
