@@ -97,7 +97,8 @@ def hardware_layers(graph: IntGraph) -> tuple[list[Layer], QType, tuple[int, ...
     while i < len(body):
         n = body[i]
         nxt = body[i + 1] if i + 1 < len(body) else None
-        rq = nxt if _is_requant(nxt) else None
+        # a requantizer right after a matrix layer is fused into it (nothing else consumes one)
+        rq = nxt if _is_requant(nxt) and isinstance(n, (N.Dense, N.Conv2d, N.DepthwiseConv2d)) else None
         if isinstance(n, N.Dense):
             if len(shape) != 1:
                 raise UnsupportedOp(f"{n.name}: Dense on an image needs a Flatten before it")
@@ -133,7 +134,6 @@ def hardware_layers(graph: IntGraph) -> tuple[list[Layer], QType, tuple[int, ...
         elif isinstance(n, N.SumPool):
             sp, shape = sumpool_layer(n, shape)
             layers.append(sp)
-            rq = None  # the requantizer after the sums is a layer of its own (it holds the 1/N)
         elif isinstance(n, N.Flatten):
             shape = (int(np.prod(shape)),)
         elif _is_requant(n):

@@ -59,6 +59,10 @@ def to_channels_last(graph: IntGraph, x: np.ndarray) -> np.ndarray:
 
     Datasets hold NCHW samples; a channels-last (NHWC) model also accepts them and transposes them itself."""
     x = np.asarray(x)
+    one_d = getattr(graph, "meta", {}).get("onnx_input_shape")  # a 1-D signal [C, L] as the image [C, 1, L]
+    if one_d and graph.input_layout == "NCHW" and x.ndim > 2 and x.shape[1:] not in (tuple(one_d),
+                                                                                      tuple(graph.input_shape)):
+        raise ValueError(f"samples of shape {list(x.shape[1:])} are not the model's 1-D input {one_d}")
     if graph.input_layout == "NCHW":
         x = x.reshape((-1, *graph.input_shape)).transpose(0, 2, 3, 1)
     elif graph.input_layout == "NHWC":

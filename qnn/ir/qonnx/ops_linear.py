@@ -1,5 +1,6 @@
 """Linear layers: ``MatMul``/``Gemm`` -> ``Dense``, ``Conv`` -> ``Conv2d`` (``DepthwiseConv2d`` when ``group`` equals
-the channels; each followed by a ``Dequant`` at the accumulator scale), ``BatchNormalization`` and ``Mul``/``Div``/``Add``/``Sub`` by constants -> ``Affine``.
+the channels; a 1-D Conv is a Conv2d with KH = 1 on an image with H = 1, see ``spatial``; each followed by a
+``Dequant`` at the accumulator scale), ``BatchNormalization`` and ``Mul``/``Div``/``Add``/``Sub`` by constants -> ``Affine``.
 
 A bias whose scale equals input scale x weight scale (Brevitas ``Int32Bias``) is an integer bias; a bias ``Add`` on a
 power-of-two grid is absorbed into it too; any other bias stays a float ``Affine`` (absorbed later into thresholds).
@@ -11,6 +12,7 @@ import numpy as np
 from qnn.errors import QnnError, UnsupportedOp
 from qnn.ir import nodes as N
 from qnn.ir.float_semantics import batchnorm_constants
+from qnn.ir.qonnx import spatial
 from qnn.ir.qonnx.graphview import per_channel
 from qnn.ir.qonnx.load import display_name
 from qnn.ir.qonnx.walk import Walk
@@ -63,11 +65,11 @@ def conv(w: Walk, node) -> None:
         raise UnsupportedOp(f"node {display_name(node)}: grouped Conv (group={group} of {cin} input channels, "
                             f"{wi.shape[0]} outputs) is not supported; use a dense Conv (group=1) or a depthwise one "
                             "(group = input channels = output channels)")
-    if any(d != 1 for d in a.get("dilations", [1, 1])):
+    if any(d != 1 for d in spatial.per_axis(w, node, "dilations", 1)):
         raise UnsupportedOp(f"node {display_name(node)}: dilated Conv is not supported; use dilations=1")
     w_scale = per_channel(ws, 0, 4, "weight", node)
-    wi = wi.transpose(0, 2, 3, 1)  # OIHW -> O KH KW I
-    pads, strides = tuple(a.get("pads", [0, 0, 0, 0])), tuple(a.get("strides", [1, 1]))
+    wi = spatial.weight(w, node, wi).transpose(0, 2, 3, 1)  # OIHW -> O KH KW I (1-D: H = 1)
+    pads, strides = spatial.pads(w, node), spatial.per_axis(w, node, "strides", 1)
     h, wd, _ = w.shape
     kh, kw = wi.shape[1:3]
     ho = (h + pads[0] + pads[2] - kh) // strides[0] + 1

@@ -1,5 +1,8 @@
-"""Average pooling: ``GlobalAveragePool`` and ``AveragePool`` -> ``SumPool`` (exact integer window sums), and the
-``Trunc`` Brevitas' ``TruncAvgPool2d`` / ``TruncAdaptiveAvgPool2d`` put after them.
+"""Average pooling: ``GlobalAveragePool``, ``ReduceMean`` over the spatial axes and ``AveragePool`` -> ``SumPool``
+(exact integer window sums), and the ``Trunc`` Brevitas' ``TruncAvgPool2d`` / ``TruncAdaptiveAvgPool2d`` put after
+them. An ``AveragePool`` with zero padding counted in the mean (``count_include_pad=1``, PyTorch's default) is the
+window sums of the padded image, a ``DepthwiseConv2d`` with weights 1, then the same 1/N; with
+``count_include_pad=0`` the border windows have other divisors, which thresholds per channel cannot hold (refused).
 
 An average of integers at scale s is ``float32(sum * s) / N``, which PyTorch and onnxruntime compute as a sum and
 then a correctly rounded division. The IR keeps that order: ``SumPool`` (integer), ``Dequant(s)``, ``Divide(N)``;
@@ -17,6 +20,7 @@ import numpy as np
 
 from qnn.errors import QnnError, UnsupportedOp
 from qnn.ir import nodes as N
+from qnn.ir.qonnx import spatial
 from qnn.ir.qonnx.load import display_name
 from qnn.ir.qonnx.walk import Walk
 from qnn.qtype import QType
@@ -24,15 +28,19 @@ from qnn.qtype import QType
 _SUM_EXACT = 1 << 20  # |sum| below this: round(float32 mean / float32(s / N)) is the sum
 
 
-def _pool(w: Walk, node, kernel: tuple[int, int], stride: tuple[int, int], global_pool: bool) -> None:
+def _check_input(w: Walk, node) -> None:
     if w.onnx_layout != "NCHW" or len(w.shape) != 3:
-        raise UnsupportedOp(f"node {display_name(node)}: {node.op_type} needs an NCHW image tensor")
+        raise UnsupportedOp(f"node {display_name(node)}: {node.op_type} needs an NCHW image tensor (or [N, C, L])")
     if w.state != "int":
         raise UnsupportedOp(f"node {display_name(node)}: {node.op_type} of a float tensor is not supported; quantize "
                             "its input (a Quant node / Brevitas QuantReLU or QuantIdentity before the pool)")
     if np.asarray(w.scale).size != 1:
         raise UnsupportedOp(f"node {display_name(node)}: {node.op_type} of a per-channel scaled tensor is not "
                             "supported; quantize its input with one scale per tensor")
+
+
+def _pool(w: Walk, node, kernel: tuple[int, int], stride: tuple[int, int], global_pool: bool) -> None:
+    _check_input(w, node)
     h, wd, c = w.shape
     pool = N.SumPool(node.name, kernel=kernel, stride=stride, in_type=w.cur_type, global_pool=global_pool)
     w.out += [pool, N.Dequant(f"{node.name}_deq", scale=w.scale), N.Divide(f"{node.name}_mean", divisor=pool.divisor)]
@@ -47,14 +55,53 @@ def global_average_pool(w: Walk, node) -> None:
 
 def average_pool(w: Walk, node) -> None:
     a = w.attrs(node)
-    if any(a.get("pads", [0])) or a.get("ceil_mode", 0):
-        raise UnsupportedOp(f"node {display_name(node)}: AveragePool with padding or ceil_mode is not supported; use "
-                            "pads=0 and ceil_mode=0")
-    if any(d != 1 for d in a.get("dilations", [1, 1])):
+    if a.get("ceil_mode", 0):
+        raise UnsupportedOp(f"node {display_name(node)}: AveragePool with ceil_mode=1 is not supported; use "
+                            "ceil_mode=0")
+    if any(d != 1 for d in spatial.per_axis(w, node, "dilations", 1)):
         raise UnsupportedOp(f"node {display_name(node)}: dilated AveragePool is not supported")
-    k = tuple(int(v) for v in a["kernel_shape"])
-    s = tuple(int(v) for v in a.get("strides", k))
-    _pool(w, node, k, s, k == tuple(w.shape[:2]) and s == k)
+    k, s = spatial.per_axis(w, node, "kernel_shape"), spatial.per_axis(w, node, "strides", 1)
+    pads = spatial.pads(w, node)
+    if not any(pads):
+        _pool(w, node, k, s, k == tuple(w.shape[:2]) and s == k)
+        return
+    if not a.get("count_include_pad", 0):
+        raise UnsupportedOp(f"node {display_name(node)}: AveragePool with padding and count_include_pad=0 divides "
+                            "each border window by its own size; use count_include_pad=1 (PyTorch's default) or no "
+                            "padding")
+    # zeros counted: the window sums of the zero-padded image, a depthwise convolution with weights 1, then 1/N
+    _check_input(w, node)
+    h, wd, c = w.shape
+    ones = N.DepthwiseConv2d(node.name, weight=np.ones((c, *k), np.int64), bias=np.zeros(c, np.int64),
+                             in_type=w.cur_type, weight_type=QType(2, True, True), stride=s, pad=pads)
+    w.out += [ones, N.Dequant(f"{node.name}_deq", scale=w.scale), N.Divide(f"{node.name}_mean", divisor=k[0] * k[1])]
+    w.state, w.scale = "float", None
+    w.shape = ((h + pads[0] + pads[2] - k[0]) // s[0] + 1, (wd + pads[1] + pads[3] - k[1]) // s[1] + 1, c)
+
+
+def reduce_mean(w: Walk, node) -> None:
+    """The mean over the spatial axes of an image ([N, C, H, W]: axes 2, 3; [N, C, L]: axis 2) is a global average
+    pool; keepdims=0 leaves the vector [N, C] (the flatten goes right after the integer sum)."""
+    a = w.attrs(node)
+    axes = a.get("axes")  # an attribute before opset 18, an optional input from 18 on
+    if axes is None and len(node.input) > 1 and node.input[1]:
+        axes = w.view.const(node.input[1])
+        if axes is None:
+            raise UnsupportedOp(f"node {display_name(node)}: ReduceMean axes are computed; make them a constant")
+    axes = [] if axes is None else [int(v) for v in np.asarray(axes).reshape(-1)]
+    if not axes and a.get("noop_with_empty_axes", 0):
+        return
+    rank = 2 + w.spatial if len(w.shape) == 3 else 1 + len(w.shape)
+    want = list(range(2, rank))
+    if len(w.shape) != 3 or sorted(v % rank for v in axes) != want:
+        what = f"axes {axes}" if axes else "all axes"
+        raise UnsupportedOp(f"node {display_name(node)}: ReduceMean over {what} of a tensor of rank {rank}; only the "
+                            f"mean over the spatial axes {want or [2, 3]} of an NCHW (or [N, C, L]) tensor, a global "
+                            "average pool, is supported")
+    global_average_pool(w, node)
+    if not a.get("keepdims", 1):
+        w.out.insert(len(w.out) - 2, N.Flatten(f"{node.name}_flatten"))
+        w.shape = (w.shape[-1],)
 
 
 def trunc(w: Walk, node) -> None:
@@ -70,9 +117,10 @@ def trunc(w: Walk, node) -> None:
     mode = mode.decode() if isinstance(mode, bytes) else mode
     if np.any(zp != 0) or scale.size != 1 or out_scale.size != 1:
         raise UnsupportedOp(f"node {display_name(node)}: Trunc with a zero point or per-channel scales")
+    scale, out_scale, out_bits = (np.asarray(v).reshape(()) for v in (scale, out_scale, out_bits))  # [1] -> scalar
     if mode.upper() not in ("ROUND", "HALF_EVEN"):
         raise UnsupportedOp(f"node {display_name(node)}: Trunc rounding mode {mode} is not supported (ROUND only)")
-    mean_scale = np.float32(np.float32(deq.scale) / np.float32(pool.divisor))
+    mean_scale = np.float32(np.float32(np.asarray(deq.scale).reshape(())) / np.float32(pool.divisor))
     if not np.isclose(float(scale), float(mean_scale), rtol=1e-6, atol=0):
         raise QnnError(f"node {display_name(node)}: Trunc scale {float(scale)} is not the pool input's scale / N "
                        f"({float(mean_scale)})")
@@ -91,5 +139,6 @@ def trunc(w: Walk, node) -> None:
     w.state, w.scale, w.cur_type = "int", np.float32(out_scale), t
 
 
-HANDLERS = {"GlobalAveragePool": global_average_pool, "AveragePool": average_pool, "Trunc": trunc}
+HANDLERS = {"GlobalAveragePool": global_average_pool, "AveragePool": average_pool, "ReduceMean": reduce_mean,
+            "Trunc": trunc}
 BRANCH_PATTERNS: list = []

@@ -1,7 +1,9 @@
 """Data movement: ``Transpose`` (NCHW <-> NHWC layout changes), ``Flatten``/``Reshape`` (flatten), ``MaxPool``,
 ``Identity``, and a final ``Softmax`` (dropped: the argmax does not change).
 
-ONNX flattens NCHW in (c, h, w) order, the IR in (h, w, c): the next Dense's columns are permuted. Dynamic flatten
+ONNX flattens NCHW in (c, h, w) order, the IR in (h, w, c): the next Dense's columns are permuted (a 1-D [C, L] is
+the IR's [1, L, C]: the same permutation). A flatten of a float [1, 1, C] (a global average before its quantizer)
+goes right after the integer sum, so that streamlining sees sum -> Dequant -> ... -> Quantize. Dynamic flatten
 chains (``Shape -> Gather -> Unsqueeze -> Concat -> Reshape``) reach this module as a ``Reshape`` by a constant,
 qonnx's constant folding having computed the shape.
 """
@@ -11,6 +13,7 @@ import numpy as np
 
 from qnn.errors import UnsupportedOp
 from qnn.ir import nodes as N
+from qnn.ir.qonnx import spatial
 from qnn.ir.qonnx.load import display_name
 from qnn.ir.qonnx.walk import TO_NCHW, TO_NHWC, Walk
 
@@ -60,7 +63,7 @@ def flatten(w: Walk, node) -> None:
             w.layout, w.shape = "NC", (n,)
             return
         h, wd, c = w.shape
-        w.out.append(N.Flatten(node.name))
+        w.out.insert(flatten_at(w) if w.state == "float" and (h, wd) == (1, 1) else len(w.out), N.Flatten(node.name))
         needs_perm = w.onnx_layout == "NCHW" and (h, wd) != (1, 1) and c > 1
         w.perm_cols = (c, h, wd) if needs_perm else None
         w.shape = (n,)
@@ -75,6 +78,16 @@ def flatten(w: Walk, node) -> None:
             w.column = False
 
 
+def flatten_at(w: Walk) -> int:
+    """Where the flatten of a float [1, 1, C] tensor (a global average, a ReduceMean) goes in ``w.out``: before the
+    float ops after the last integer node. They act per channel, the same on [1, 1, C] as on [C], and streamlining
+    then sees integer producer -> Dequant -> ... -> Quantize, which it folds into thresholds."""
+    k = len(w.out)
+    while k > 0 and isinstance(w.out[k - 1], (N.Dequant, N.Divide, N.Affine, N.Relu, N.Activation)):
+        k -= 1
+    return k
+
+
 def maxpool(w: Walk, node) -> None:
     a = w.attrs(node)
     if w.onnx_layout != "NCHW":
@@ -82,8 +95,10 @@ def maxpool(w: Walk, node) -> None:
     if any(a.get("pads", [0])) or a.get("ceil_mode", 0):
         raise UnsupportedOp(f"node {display_name(node)}: MaxPool with padding or ceil_mode is not supported; "
                             "use pads=0 and ceil_mode=0")
-    k = tuple(a["kernel_shape"])
-    s = tuple(a.get("strides", k))
+    if any(d != 1 for d in spatial.per_axis(w, node, "dilations", 1)):
+        raise UnsupportedOp(f"node {display_name(node)}: dilated MaxPool is not supported; use dilations=1")
+    k = spatial.per_axis(w, node, "kernel_shape")
+    s = spatial.per_axis(w, node, "strides", 1)
     w.out.append(N.MaxPool(node.name, kernel=k, stride=s))
     h, wd, c = w.shape
     w.shape = ((h - k[0]) // s[0] + 1, (wd - k[1]) // s[1] + 1, c)

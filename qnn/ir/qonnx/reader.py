@@ -10,7 +10,10 @@ MatMul / Gemm             ``ops_linear``    ``Dense`` (integer weights; integer 
 Conv                      ``ops_linear``    ``Conv2d`` (weights moved to [O, KH, KW, I]) + ``Dequant``;
                                             ``DepthwiseConv2d`` ([C, KH, KW]) when group == channels
 GlobalAveragePool,        ``ops_pool``      ``SumPool`` (integer sum) + ``Dequant`` + ``Divide`` (the 1/N, folded into
-AveragePool, Trunc                          the next thresholds); a Brevitas ``Trunc`` after it: ``Shift`` of the sum
+AveragePool, Trunc                          the next thresholds); a Brevitas ``Trunc`` after it: ``Shift`` of the sum;
+                                            zero padding counted (count_include_pad=1): a ``DepthwiseConv2d`` of ones
+ReduceMean                ``ops_pool``      over the spatial axes only (axes attribute or input; keepdims 1, or 0 with
+                                            a ``Flatten`` after the sum): as GlobalAveragePool
 BatchNormalization        ``ops_linear``    ``Affine`` with PyTorch's inference constants (alpha = gamma/sqrt(var+eps))
 Mul / Div / Add / Sub     ``ops_linear``    ``Affine`` (by constants)
 Relu, ...                 ``ops_activation``  ``Relu``, ...
@@ -18,7 +21,9 @@ Transpose, Flatten,       ``ops_shape``     layout changes, ``Flatten`` (channel
 Reshape, MaxPool, ...                       ``MaxPool``; a final Softmax is dropped (the argmax does not change)
 ========================  ================  ===========================================================================
 
-The graph input's type (a ``finn_datatype`` annotation, or ``input_type`` for a float input) comes from ``inputs``.
+1-D models (input [N, C, L]: Conv1d, MaxPool1d, AvgPool1d, ...) are read as images with H = 1 (``spatial``): the IR
+input is [C, 1, L] (NCHW), kernels 1 x K. The graph input's type (a ``finn_datatype`` annotation, or ``input_type``
+for a float input) comes from ``inputs``.
 Anything else raises ``UnsupportedOp`` naming the node.
 """
 from __future__ import annotations
@@ -53,15 +58,21 @@ def _start(view: GraphView, input_layout: str | None, input_type: str | None) ->
     if in_shape is None or any(d <= 0 for d in in_shape[1:]):
         raise QnnError(f"input {gin.name} has a dynamic or unknown shape {in_shape}; give it a fixed shape")
     in_shape = tuple(in_shape[1:])
-    layout = {1: "NC", 3: "NCHW"}.get(len(in_shape))
+    layout = {1: "NC", 2: "NCHW", 3: "NCHW"}.get(len(in_shape))
     if layout is None:
-        raise QnnError(f"input {gin.name} of shape {list(in_shape)} is neither [N, C] nor [N, C, H, W]")
+        raise QnnError(f"input {gin.name} of shape {list(in_shape)} is neither [N, C], [N, C, L] nor [N, C, H, W]")
     if input_layout not in (None, "NCHW", "NHWC"):
         raise QnnError(f"unknown input layout {input_layout!r}: use NCHW or NHWC")
-    if input_layout and layout == "NC":
-        raise QnnError(f"--input-layout {input_layout} given, but the model input {list(in_shape)} is a vector")
+    if input_layout and len(in_shape) != 3:
+        raise QnnError(f"--input-layout {input_layout} given, but the model input {list(in_shape)} is not an image "
+                       "[N, C, H, W]")
+    meta = {"dropped": []}
+    if len(in_shape) == 2:  # a 1-D signal [N, C, L]: the IR image [N, 1, L, C] (qnn.ir.qonnx.spatial)
+        meta["onnx_input_shape"] = list(in_shape)
+        in_shape = (in_shape[0], 1, in_shape[1])
     shape = in_shape if layout == "NC" else (in_shape[1], in_shape[2], in_shape[0])
-    w = Walk(view, in_shape=in_shape, layout=layout, shape=shape, cur=gin.name,
+    w = Walk(view, in_shape=in_shape, layout=layout, shape=shape, cur=gin.name, meta=meta,
+             spatial=1 if "onnx_input_shape" in meta else 2,
              input_type=choose_input_type(view.g, gin.name, input_type))
     if input_layout == "NHWC":
         w.layout, w.onnx_layout, w.shape = "NHWC", "NHWC", in_shape

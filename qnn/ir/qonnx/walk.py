@@ -32,6 +32,7 @@ class Walk:
     shape: tuple  # current shape in IR layout (channels-last), without batch
     cur: str = ""  # the ONNX tensor the walk is at (the input of the node being handled)
     onnx_layout: str = "NCHW"  # axis order of the current 4D tensor in the ONNX graph
+    spatial: int = 2  # spatial axes of the ONNX image tensor: 2 ([N, C, H, W]) or 1 ([N, C, L], an IR image with H = 1)
     out: list = field(default_factory=list)
     state: str = "float"  # "float" or "int"
     scale: np.ndarray | None = None  # scale of the current integer tensor
