@@ -111,7 +111,12 @@ def _refusal_models(tmp_path):
     b = GraphBuilder([1, 8])
     x = b.quant("inp", 0.5, bits=4)
     y = b.node("Add", [b.node("Relu", [x], name="left"), b.node("Neg", [x], name="right")], name="join")
-    cases.append((b.build(y, [1, 8], tmp_path / "br.onnx"), [], "only chains are supported: remove the branch"))
+    cases.append((b.build(y, [1, 8], tmp_path / "br.onnx"), [], "node join: its input Relu_0_out0 is not quantized "
+                  "(it comes from left); quantize both inputs of the add"))  # a residual add of float tensors
+    b = GraphBuilder([1, 8])
+    x = b.quant("inp", 0.5, bits=4)
+    y = b.node("Mul", [b.node("Relu", [x], name="left"), b.node("Neg", [x], name="right")], name="join")
+    cases.append((b.build(y, [1, 8], tmp_path / "mul.onnx"), [], "only chains are supported: remove the branch"))
     cases.append((L.annotated_mlp(tmp_path / "s.onnx", "SCALEDINT<8>"), [],
                   "model input global_in: input annotation finn_datatype=SCALEDINT<8> is not supported (BIPOLAR"))
     bad = tmp_path / "bad.onnx"
