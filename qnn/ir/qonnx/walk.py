@@ -43,13 +43,13 @@ class Walk:
     meta: dict = field(default_factory=lambda: {"dropped": []})
     last_float: str | None = None  # the last node that left a float tensor behind an integer one (for messages)
     input_type: InputType | None = None  # the graph input's type, used if the model does not quantize it itself
-
     # the reader's walk, for a path of a residual block: walk_to(sub_walk, stop_tensor, first_node)
     walk_to: Callable | None = None
 
     def fork(self, tensor: str) -> Walk:
         """A walk of its own for one path from ``tensor`` (same state, no nodes yet; ``meta`` shared)."""
         return replace(self, cur=tensor, out=[])
+
     def attrs(self, node) -> dict:
         return self.view.attrs(node)
 
