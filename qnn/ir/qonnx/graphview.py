@@ -50,6 +50,9 @@ class GraphView:
         zp = self.need_const(p, 2, "the zero point").astype(np.float32)
         bits = float(self.need_const(p, 3, "the bit width"))
         qt = quant_type(p, bits)
+        if qt.bipolar:  # a signed 1-bit Quant: the sign, as qonnx executes it
+            zero_point_must_be_zero(p, zp)
+            return np.where(x.astype(np.float32) / scale >= 0, 1, -1).astype(np.int64), scale, qt
         q = np.clip(np.round(x.astype(np.float32) / scale + zp), qt.min, qt.max) - zp
         if not np.all(q == np.round(q)):
             raise QnnError(f"node {display_name(p)}: non-integer zero point on weights is not supported; "
@@ -80,9 +83,16 @@ def quant_type(node, bits: float) -> QType:
         raise UnsupportedOp(f"node {display_name(node)}: rounding mode {rounding} is not supported (only ROUND, "
                             "half to even); re-export with rounding_mode=ROUND")
     signed, narrow = bool(a.get("signed", 1)), bool(a.get("narrow", 0))
-    if int(bits) == 1 and signed:
-        raise UnsupportedOp(f"node {display_name(node)}: a signed 1-bit Quant is ambiguous; export it as BipolarQuant")
+    if int(bits) == 1 and signed:  # qonnx executes it as a sign (+1 for x >= 0, else -1), narrow or not: bipolar
+        return QType.bipolar_type()
     return QType(int(bits), signed, narrow)
+
+
+def zero_point_must_be_zero(node, zp) -> None:
+    if np.any(np.asarray(zp) != 0):
+        raise UnsupportedOp(f"node {display_name(node)}: a signed 1-bit Quant with a zero point (values (+-1 - zp) * "
+                            "scale) is not supported; use zero point 0 (a sign: QKeras quantized_bits(1, 0))")
+
 
 
 def per_channel(scale: np.ndarray, axis: int, ndim: int, what: str, node) -> np.ndarray:

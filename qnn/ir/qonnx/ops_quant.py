@@ -6,7 +6,7 @@ import numpy as np
 
 from qnn.errors import QnnError, UnsupportedOp
 from qnn.ir import nodes as N
-from qnn.ir.qonnx.graphview import per_channel, quant_type
+from qnn.ir.qonnx.graphview import per_channel, quant_type, zero_point_must_be_zero
 from qnn.ir.qonnx.load import display_name
 from qnn.ir.qonnx.walk import Walk
 from qnn.qtype import QType
@@ -32,6 +32,9 @@ def quant(w: Walk, node) -> None:
     axis = nd - 1 if len(w.shape) == 1 else 1
     s_c = per_channel(s, axis, nd, "activation", node)
     zp_c = per_channel(zp, axis, nd, "zero point", node)
+    if qt.bipolar:
+        zero_point_must_be_zero(node, zp_c)
+        zp_c = np.float32(0)
     if not np.all(zp_c == np.round(zp_c)):
         raise UnsupportedOp(f"node {display_name(node)}: non-integer zero point {zp_c} is not supported; "
                             "quantize with an integer zero point")

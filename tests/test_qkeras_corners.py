@@ -1,0 +1,65 @@
+"""QONNX as the QKeras converter writes it (issue 27), built with onnx.helper in the converter's form (opset 13,
+QONNX-domain Quant on weights and activations, MatMul + Add for Dense)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from qonnx_builders import GraphBuilder
+
+from qnn.errors import QnnError
+from qnn.export import graph_from_qonnx
+from qnn.importer import import_model
+from qnn.ir import nodes as N
+from qnn.vectors import int_vectors
+
+
+def _sign_mlp(path, zp=0.0):
+    """quantized_bits(1, 0) weights and activations: QONNX Quant with bit width 1, signed (qonnx executes a sign)."""
+    b = GraphBuilder([1, 16])
+    x = b.quant("inp", 2.0**-4, bits=8, signed=1)
+    w1 = b.quant(b.const(b.rng.normal(0, 1, (16, 12))), 0.5, bits=1, signed=1)
+    h = b.node("Add", [b.node("MatMul", [x, w1]), b.quant(b.const(b.rng.normal(0, 0.5, 12)), 2.0**-5, bits=8)])
+    h = b.quant(h, 1.0, zp=zp, bits=1, signed=1)
+    w2 = b.quant(b.const(b.rng.normal(0, 1, (12, 5))), 0.25, bits=1, signed=1, narrow=1)
+    y = b.node("MatMul", [h, w2])
+    return b.build(y, [1, 5], path)
+
+
+def test_signed_one_bit_quant_is_the_sign_qonnx_computes(tmp_path):
+    run = import_model(_sign_mlp(tmp_path / "sign.onnx"), tmp_path / "run", dataset="none", check=256)
+    assert run.metrics["import_check"]["ok"] and run.metrics["import_check"]["boundary_cases"] == 0
+    graph = run.graph()
+    dense = [n for n in graph.nodes if isinstance(n, N.Dense)]
+    assert dense[0].weight_type.bipolar and dense[1].weight_type.bipolar and set(np.unique(dense[1].weight)) <= {-1, 1}
+    assert any(isinstance(n, N.MultiThreshold) and n.out_type.bipolar for n in graph.nodes)
+
+
+def test_signed_one_bit_quant_with_zero_point_is_refused(tmp_path):
+    with pytest.raises(QnnError, match="signed 1-bit Quant with a zero point .* use zero point 0"):
+        graph_from_qonnx(_sign_mlp(tmp_path / "zp.onnx", zp=1.0))
+
+
+@pytest.mark.hls
+def test_signed_one_bit_quant_hls_csim(tmp_path):
+    from hls.hls4ml.flow import build_project
+    from hls.hls4ml.options import HlsOptions
+
+    run = import_model(_sign_mlp(tmp_path / "sign.onnx"), tmp_path / "run", dataset="none")
+    graph = run.graph()
+    q, _ = int_vectors(run, graph, 1000)
+    res = build_project(graph, HlsOptions(), tmp_path / "prj", q)
+    assert res.csim.vectors == 1000 and res.csim.bit_exact
+
+
+@pytest.mark.rtl
+def test_signed_one_bit_quant_rtl(tmp_path):
+    from hls.rtlgen import generate_rtl
+    from sim.network import simulate
+
+    run = import_model(_sign_mlp(tmp_path / "sign.onnx"), tmp_path / "run", dataset="none")
+    graph = run.graph()
+    q, _ = int_vectors(run, graph, 1000)
+    design = generate_rtl(graph, tmp_path / "rtl", target_cycles=16)
+    res = simulate(tmp_path / "rtl", graph, q, simulator="verilator", work_dir=tmp_path / "sim", throughput_vectors=8)
+    assert res.vectors == 1000 and res.mismatched == 0 and res.exact == 1000
+    assert design is not None
