@@ -63,3 +63,43 @@ def test_signed_one_bit_quant_rtl(tmp_path):
     res = simulate(tmp_path / "rtl", graph, q, simulator="verilator", work_dir=tmp_path / "sim", throughput_vectors=8)
     assert res.vectors == 1000 and res.mismatched == 0 and res.exact == 1000
     assert design is not None
+
+
+def _unflatten_cnn(path, quant_first: bool):
+    """A flat input [N, 64] reshaped to [-1, 1, 8, 8] ahead of a convolution (before or after the input quantizer)."""
+    b = GraphBuilder([1, 64])
+    x = "inp"
+    if quant_first:
+        x = b.quant(x, 2.0**-7, bits=8, signed=1)
+    x = b.node("Reshape", [x, b.int_const([-1, 1, 8, 8])])
+    if not quant_first:
+        x = b.quant(x, 2.0**-7, bits=8, signed=1)
+    c = b.node("Conv", [x, b.weight((4, 1, 3, 3), 0.125, bits=4)], kernel_shape=[3, 3])
+    h = b.quant(b.node("Relu", [c]), 0.25, bits=4, signed=0)
+    h = b.node("Flatten", [h], axis=1)
+    y = b.node("MatMul", [h, b.weight((144, 3), 0.0625, bits=4)])
+    return b.build(y, [1, 3], path)
+
+
+@pytest.mark.parametrize("quant_first", [True, False])
+def test_unflatten_reshape_at_the_input(tmp_path, quant_first):
+    run = import_model(_unflatten_cnn(tmp_path / "u.onnx", quant_first), tmp_path / "run", dataset="none", check=256)
+    graph = run.graph()
+    assert graph.input_layout == "NCHW" and tuple(graph.input_shape) == (1, 8, 8)
+    assert run.metrics["import_check"]["ok"] and any(isinstance(n, N.Conv2d) for n in graph.nodes)
+
+
+@pytest.mark.rtl
+def test_unflatten_reshape_hardware(tmp_path):
+    from hls.hls4ml.flow import build_project
+    from hls.hls4ml.options import HlsOptions
+    from hls.rtlgen import generate_rtl
+    from sim.network import simulate
+
+    run = import_model(_unflatten_cnn(tmp_path / "u.onnx", True), tmp_path / "run", dataset="none")
+    graph = run.graph()
+    q, _ = int_vectors(run, graph, 1000)
+    assert build_project(graph, HlsOptions(), tmp_path / "prj", q).csim.bit_exact
+    generate_rtl(graph, tmp_path / "rtl", target_cycles=64)
+    res = simulate(tmp_path / "rtl", graph, q, simulator="verilator", work_dir=tmp_path / "sim", throughput_vectors=8)
+    assert res.vectors == 1000 and res.exact == 1000

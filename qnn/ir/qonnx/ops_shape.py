@@ -69,6 +69,11 @@ def flatten(w: Walk, node) -> None:
         w.shape = (n,)
     elif target is not None:
         n = int(np.prod(w.shape))
+        if (len(target) == 4 and target[0] in (-1, 1) and all(int(d) > 0 for d in target[1:])
+                and int(np.prod(target[1:])) == n and (not w.started or _only_scalar_elementwise(w.out))):
+            c, h, wd = (int(d) for d in target[1:])  # an unflatten at the input ([N, H*W] -> [N, C, H, W]): the
+            w.layout, w.in_shape, w.shape = "NCHW", (c, h, wd), (h, wd, c)  # model reads images, the host reshapes
+            return
         if len(target) == 2 and target[0] in (-1, n) and target[1] == 1 and n > 1:  # a [K, 1] column, for Gemm transA
             w.column = True
         elif len(target) != 2 or target[1] not in (-1, n):
