@@ -154,8 +154,9 @@ def test_cli_train_activation(tmp_path, capsys):
 
     code = main(["train", str(tmp_path / "r"), "--activation", "elu", "--hidden", "8", "-w", "2", "-a", "2",
                  "--epochs", "1", "--limit-train", "256", "--quiet"])
-    assert code in (0, None)
-    assert Run(tmp_path / "r").config["model"]["activation"] == "elu"
+    run = Run(tmp_path / "r")
+    assert code == 0 and run.checkpoint.is_file() and run.config["model"]["activation"] == "elu"
+    assert [h["epoch"] for h in run.metrics["train"]] == [1]
     code = main(["train", str(tmp_path / "r2"), "--activation", "swish"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.startswith("error: unknown activation 'swish'") and len(err.splitlines()) == 1

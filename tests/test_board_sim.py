@@ -11,7 +11,7 @@ from hls.board.build import board_dir, build_board, load_board
 from hls.board.top import Geometry
 from hls.rtlgen.design import load_design
 from qnn.board.driver import exchange, run_vectors
-from qnn.board.protocol import Cmd, Status, frame, pack_vector, read_reply, unpack_outputs
+from qnn.board.protocol import SOF_REP, Cmd, Status, frame, pack_vector, read_reply, unpack_outputs
 from qnn.board.session import board_run
 from qnn.board.transport import SimTransport
 from qnn.errors import QnnError
@@ -50,6 +50,22 @@ def _request(board, i, cmd=Cmd.INFER):
     return frame(cmd, pack_vector(q[i], geo, design.in_encoding))
 
 
+def _reply_alone(sim):
+    """The next reply, asserting that the board sent nothing before its start byte (read_reply would skip such
+    bytes without a word) and that the line stays quiet after it: one reply per frame, nothing more."""
+    got = bytearray()
+
+    def read(n):
+        b = sim.read(n)
+        got.extend(b)
+        return b
+
+    rep = read_reply(read)
+    assert got[0] == SOF_REP, f"stray bytes before the reply: {bytes(got[:8])!r}"
+    assert sim.drain(0.3) == 0, "bytes after the reply"
+    return rep
+
+
 def _outputs(board, rep):
     _, _, design, geo, _, _, _ = board
     return unpack_outputs(rep.payload, geo, design.out_encoding)
@@ -74,10 +90,10 @@ def test_corrupt_frame_gets_an_error_and_the_next_frame_is_right(board, sim):
     bad = bytearray(_request(board, 0))
     bad[10] ^= 0x40  # a payload byte flipped on the line: the checksum no longer matches
     sim.write(bytes(bad))
-    rep = read_reply(sim.read)
+    rep = _reply_alone(sim)
     assert rep.status == Status.CHECKSUM and rep.payload == b""
     sim.write(_request(board, 1))
-    rep = read_reply(sim.read)
+    rep = _reply_alone(sim)
     assert rep.ok and np.array_equal(_outputs(board, rep), expected[1])
 
 
@@ -85,21 +101,21 @@ def test_lost_bytes_time_out_and_recover(board, sim):
     expected = board[6]
     req = _request(board, 2)
     sim.write(req[:7] + req[9:])  # two bytes lost mid-frame
-    rep = read_reply(sim.read)
+    rep = _reply_alone(sim)
     assert rep.status == Status.TIMEOUT
     sim.write(_request(board, 3))
-    rep = read_reply(sim.read)
+    rep = _reply_alone(sim)
     assert rep.ok and np.array_equal(_outputs(board, rep), expected[3])
 
 
 def test_wrong_length_and_unknown_command(board, sim):
     expected = board[6]
     sim.write(frame(Cmd.INFER, b"\x01\x02\x03"))
-    assert read_reply(sim.read).status == Status.LENGTH
+    assert _reply_alone(sim).status == Status.LENGTH
     sim.write(frame(0x7E, b"\x00"))
-    assert read_reply(sim.read).status == Status.COMMAND
-    sim.write(b"\x13\x37" + _request(board, 4))  # garbage before the start byte is skipped
-    rep = read_reply(sim.read)
+    assert _reply_alone(sim).status == Status.COMMAND
+    sim.write(b"\x13\x37" + _request(board, 4))  # garbage before the start byte: skipped, not answered
+    rep = _reply_alone(sim)
     assert rep.ok and np.array_equal(_outputs(board, rep), expected[4])
 
 

@@ -87,6 +87,31 @@ def test_frame_and_reply_round_trip():
     assert e.value.kind == "timeout"
 
 
+def test_read_reply_takes_exactly_one_reply_and_counts_stray_bytes():
+    """Stray bytes before a reply's start byte are skipped (the line may carry noise after a reset), the reply is
+    read to its checksum and not a byte further; stray bytes with no reply, or too many, are named."""
+    body = bytes([0, 2, 0, 7, 1])
+    reply = bytes([SOF_REP]) + body + bytes([checksum(body)])
+    data = b"\x00\xff\x13" + reply + reply
+    pos = [0]
+
+    def read(n):
+        out = data[pos[0]:pos[0] + n]
+        pos[0] += n
+        return out
+
+    assert read_reply(read).payload == bytes([7, 1]) and pos[0] == 3 + len(reply)  # nothing of the next one
+    assert read_reply(read).payload == bytes([7, 1]) and pos[0] == len(data)
+    data, pos[0] = b"\x00\xff\x13", 0
+    with pytest.raises(ProtocolError, match=r"no reply \(3 stray bytes\)") as e:
+        read_reply(read)
+    assert e.value.kind == "timeout"
+    data, pos[0] = bytes(20) + reply, 0
+    with pytest.raises(ProtocolError, match="11 bytes without a reply start byte") as e:
+        read_reply(read, max_skip=10)
+    assert e.value.kind == "corrupt"
+
+
 def test_pack_and_unpack():
     geo = Geometry(in_w=12, in_words=2, out_w=10, out_words=2, out_n=2, out_ew=5, out_signed=True)
     p = pack_vector(np.array([1, 2, 3, 4, 5, 6]), geo, Encoding(4, 0))

@@ -58,7 +58,11 @@ def test_bounds_and_serialization_roundtrip(tmp_path):
     graph = IntGraph((N.Quantize("q", scale=np.float32(1 / 16), quant_type=QType(4, False)), dw, mt, pool,
                       N.Dequant("d", scale=np.float32(0.5)), N.Divide("avg", divisor=25)), (1, 5, 5), "NCHW")
     b = output_bounds(graph)
-    assert np.array_equal(b[1][1], dw.acc_bounds[1]) and int(b[3][1]) == 15 * 25 and b[5] is None
+    # unsigned 4-bit inputs: the worst case puts 15 on every positive (or every negative) weight of a channel
+    w = dw.weight.reshape(4, -1)
+    assert np.array_equal(b[1][0], 15 * np.minimum(w, 0).sum(axis=1) + dw.bias)
+    assert np.array_equal(b[1][1], 15 * np.maximum(w, 0).sum(axis=1) + dw.bias)
+    assert int(b[3][1]) == 15 * 25 and b[5] is None
     save_graph(graph, tmp_path)
     back = load_graph(tmp_path)
     for a, c in zip(graph.nodes, back.nodes):
@@ -73,3 +77,20 @@ def test_bounds_and_serialization_roundtrip(tmp_path):
 
     assert np.array_equal(execute(graph, x), execute(back, x))
     assert apply_node(back.nodes[3], np.ones((1, 5, 5, 4), np.int64)).shape == (1, 1, 1, 4)
+
+
+@pytest.mark.parametrize("in_type", [QType(3, True), QType(2, False)])
+def test_depthwise_bounds_are_the_brute_force_extremes(in_type):
+    """output_bounds of a 2x2 depthwise node = the min/max of the golden kernel over every possible input window
+    (3-bit signed: 8^4 windows; 2-bit unsigned: 4^4), attained, not just enclosing."""
+    w = np.array([[[3, -2], [0, -4]], [[-1, -1], [2, 0]], [[0, 0], [0, 0]]])
+    bias = np.array([5, -7, 2])
+    dw = N.DepthwiseConv2d("dw", weight=w, bias=bias, in_type=in_type, weight_type=QType(3, True), stride=(1, 1),
+                           pad=(0, 0, 0, 0))
+    graph = IntGraph((N.Quantize("q", scale=np.float32(1), quant_type=in_type), dw), (3, 2, 2), "NCHW")
+    levels = np.arange(in_type.min, in_type.max + 1)
+    windows = np.stack(np.meshgrid(*[levels] * 4, indexing="ij"), axis=-1).reshape(-1, 2, 2)
+    x = np.repeat(windows[..., None], 3, axis=-1)  # (n, 2, 2, 3): every window on every channel
+    y = ops.depthwise_conv2d(x, w, bias, (1, 1), (0, 0, 0, 0)).reshape(len(x), 3)
+    lo, hi = output_bounds(graph)[1]
+    assert np.array_equal(lo, y.min(axis=0)) and np.array_equal(hi, y.max(axis=0))

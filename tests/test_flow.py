@@ -103,6 +103,31 @@ def test_failed_step_keeps_earlier_steps_and_a_rerun_does_only_the_rest(tmp_path
     assert statuses(s2) == {"train": "cached", "export": "cached", "golden": "done", "report": "done"}
 
 
+def test_a_step_result_ok_false_stops_the_flow_like_a_failed_check(tmp_path, monkeypatch):
+    """A step that returns {"ok": False} (a disagreement reported in its result, no CheckFailed raised) is a
+    "check failed": recorded with its result, nothing after it built but the report, never reused on a rerun."""
+    run = Run(tmp_path / "run")
+    disagreeing = {"ok": False, "summary": "golden vs Brevitas: 3 of 100 vectors differ", "exact": 97}
+    export = STEPS[Step.export]
+
+    def export_then_disagree(run, cfg):
+        export.fn(run, cfg)  # the artifacts are written, the result says they disagree
+        return dict(disagreeing)
+
+    monkeypatch.setitem(STEPS, Step.export, replace(export, fn=export_then_disagree))
+    s1 = run_flow(run, tiny())
+    assert statuses(s1) == {"train": "done", "export": "check failed", "golden": "skipped", "report": "done"}
+    assert not s1.ok and s1.check_failed.step == Step.export and s1.failed == [s1.check_failed]
+    assert s1.check_failed.line == disagreeing["summary"] and s1.result(Step.export) == disagreeing
+    assert {o.step: o for o in s1.outcomes}[Step.golden].line == "not run: the export check failed"
+    rec = load_record(run)["steps"]
+    assert rec["export"]["status"] == "check failed" and rec["export"]["result"] == disagreeing
+    assert "golden" not in rec
+    monkeypatch.undo()
+    s2 = run_flow(run, tiny())
+    assert statuses(s2) == {"train": "cached", "export": "done", "golden": "done", "report": "done"} and s2.ok
+
+
 def test_missing_tools_are_skipped_with_the_reason_and_dependants_skipped(tmp_path, monkeypatch):
     import qnn.flow.steps as steps_mod
     import sim.tools
@@ -186,10 +211,11 @@ def test_a_new_toolkit_version_redoes_the_steps_whose_sources_changed(tmp_path, 
 
 @pytest.mark.rtl
 def test_whole_flow_to_verified_hardware(tmp_path):
-    """train -> ... -> synth on a tiny MLP: every step runs (`make setup` installs g++, Verilator, Yosys), bit-exact."""
+    """train -> ... -> synth on a tiny MLP: every step runs (`make setup` installs g++, Verilator, Yosys), bit-exact.
+    The board step runs only with --board (tests/test_board_build.py, tests/test_wheel.py)."""
     run = Run(tmp_path / "run")
     s = run_flow(run, tiny(skip=frozenset(), hls_vectors=20, sim_vectors=10, pnr=False, target_cycles=400))
-    assert statuses(s) == {step.value: "done" for step in Step}, s.outcomes
+    assert statuses(s) == {step.value: "done" for step in Step if step is not Step.board}, s.outcomes
     assert s.ok and s.result(Step.golden)["golden_vs_brevitas"] == 1.0
     r = s.result(Step.sim)
     assert r["ok"] and r["simulator"] == "verilator" and r["exact"] == r["vectors"] == 10

@@ -63,8 +63,28 @@ def test_gemm_layouts(tmp_path, kw):
     assert [n.kind for n in g.body] == ["Dense", "MultiThreshold", "Dense"]
 
 
-def test_gemm_transposes_give_the_same_integer_weights(tmp_path):
-    w = [graph_from_qonnx(L.gemm_mlp(tmp_path / f"{i}.onnx", **kw)).body[0].weight
-         for i, kw in enumerate(({"trans_b": True}, {"trans_b": False}, {"trans_a": True}))]
-    assert w[0].shape == (16, 12) and np.array_equal(w[0], w[2])
-    assert w[1].shape == (16, 12)
+def _first_gemm_integer_weight(path) -> tuple[np.ndarray, int]:
+    """From the file itself: the first Gemm's weight as Quant defines it (round half to even, narrow 4-bit clip)
+    and its transB."""
+    m = onnx.load(path)
+    inits = {i.name: onnx.numpy_helper.to_array(i) for i in m.graph.initializer}
+    gemm = next(n for n in m.graph.node if n.op_type == "Gemm")
+    quant = next(n for n in m.graph.node if n.output[0] == gemm.input[1])
+    w, scale, _, bits = (inits[i] for i in quant.input)
+    assert int(bits) == 4
+    trans_b = next((a.i for a in gemm.attribute if a.name == "transB"), 0)
+    return np.clip(np.round(w / scale), -7, 7).astype(np.int64), trans_b
+
+
+@pytest.mark.parametrize("kw", [{"trans_b": True}, {"trans_b": False}, {"trans_a": True}],
+                         ids=["transB1", "transB0", "transA1"])
+def test_gemm_layouts_give_the_files_integer_weights(tmp_path, kw):
+    """The Dense weight is [out, in] whatever the layout: the stored [in, out] matrix of transB=0 transposed, value
+    by value, against the integers computed from the file's float weight and scale."""
+    path = L.gemm_mlp(tmp_path / "g.onnx", **kw)
+    stored, trans_b = _first_gemm_integer_weight(path)
+    assert trans_b == int(kw.get("trans_b", True)) and stored.shape == ((16, 12) if trans_b else (12, 16))
+    w = graph_from_qonnx(path).body[0].weight
+    assert w.shape == (16, 12) and np.array_equal(w, stored if trans_b else stored.T)
+    assert len(np.unique(w)) >= 10  # varied enough that a reshape in place of the transpose would differ
+    assert trans_b or not np.array_equal(stored.reshape(16, 12), stored.T)

@@ -124,11 +124,25 @@ def test_load_kws_cv_folds_split_by_speaker(tmp_path):
         load_kws(tmp_path, "train", cv_folds=4, cv_fold=4)
 
 
-def test_training_with_every_method_and_a_distilled_student(tmp_path):
+def _spy(monkeypatch, name: str, calls: list) -> None:
+    """Record the arguments and result of each call of ``qnn.train.<name>`` (what the training loop uses)."""
+    import qnn.train
+
+    real = getattr(qnn.train, name)
+
+    def wrapper(*args):
+        out = real(*args)
+        calls.append((args, out))
+        return out
+
+    monkeypatch.setattr(qnn.train, name, wrapper)
+
+
+def test_training_with_every_method_and_a_distilled_student(tmp_path, monkeypatch):
     from qnn.data.base import Dataset
     from qnn.models import spec_from_preset
     from qnn.run import Run
-    from qnn.train import train
+    from qnn.train import load_teacher, train
 
     rng = np.random.default_rng(0)
     y = rng.integers(0, 3, 96)
@@ -141,8 +155,26 @@ def test_training_with_every_method_and_a_distilled_student(tmp_path):
     train(teacher, spec(32), TrainConfig(epochs=2, batch_size=32, val_fraction=0), ds, quiet=True)
     cfg = TrainConfig(epochs=2, batch_size=32, val_fraction=0, spec_time_masks=1, spec_freq_masks=1, mixup=0.2,
                       label_smoothing=0.1, distill=str(teacher.path))
-    _, hist = train(Run(tmp_path / "student"), spec(4), cfg, ds, quiet=True)
+    calls = {k: [] for k in ("spec_augment", "mixup_batch", "_loss_inputs", "soft_loss")}
+    with monkeypatch.context() as mp:
+        for name, c in calls.items():
+            _spy(mp, name, c)
+        _, hist = train(Run(tmp_path / "student"), spec(4), cfg, ds, quiet=True)
     assert len(hist) == 2 and np.isfinite(hist[-1]["train_loss"])
+    # each method acted on every batch, in the loop's order: SpecAugment -> mixup -> model -> loss (+ teacher)
+    assert all(len(c) == 2 * 3 for c in calls.values())  # 2 epochs x 3 batches
+    frozen_teacher = load_teacher(str(teacher.path))
+    for (sa_args, masked), (mx_args, (mixed, mix)), (li_args, (logits, _)), (sl_args, loss) in zip(*calls.values()):
+        batch = sa_args[0]
+        time_rows, freq_cols = (masked != batch).all(3)[:, 0], (masked != batch).all(2)[:, 0]
+        assert time_rows.any() or freq_cols.any()  # whole frames / coefficients replaced by the sample's mean
+        assert mx_args[0] is masked and mix is not None and 0 < mix[0] < 1
+        assert li_args[2] is mixed and not torch.equal(mixed, masked)  # the model sees the mixed, masked batch
+        s_logits, s_y, s_mix, s_cfg, s_teacher = sl_args
+        assert s_logits is logits and s_mix is mix and s_cfg.label_smoothing == 0.1
+        with torch.no_grad():
+            assert torch.equal(s_teacher, frozen_teacher(mixed))  # the teacher's logits on that very batch
+        assert loss.requires_grad and np.isfinite(float(loss))
     _, again = train(Run(tmp_path / "student2"), spec(4), cfg, ds, quiet=True)
     assert again[-1]["train_loss"] == hist[-1]["train_loss"]  # deterministic with every method on
     with pytest.raises(QnnError, match="no checkpoint"):

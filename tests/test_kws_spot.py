@@ -10,6 +10,7 @@ import torch
 from kws_helpers import make_layout
 
 from qnn.cli import main
+from qnn.data import load_dataset
 from qnn.export import export_qonnx_file
 from qnn.ir.serialize import save_graph
 from qnn.metrics.detection import detection_report, fnr_at_fpr, plot_det
@@ -17,6 +18,7 @@ from qnn.models import build_model, spec_from_preset
 from qnn.run import Run
 from qnn.spot.score import choose_threshold, score
 from qnn.spot.stream import Detection, Posteriors, detect, smooth
+from qnn.train import load_model, predict_logits
 
 CLASSES = ("yes", "no", "_silence_", "_unknown_")
 
@@ -107,6 +109,28 @@ def test_spot_stream_and_spot_cli(spot_run, tmp_path, capsys):
     assert res["threshold"] == 0.2 and res["score"]["keywords"] == meta["keywords"]
     assert (run.plots_dir / "det_spot.png").is_file()
     assert "miss rate per SNR" in capsys.readouterr().out
+    # the (untrained) model detects nothing at 0.2: every keyword a miss, per SNR, no false alarm
+    snrs = [e["snr_db"] for e in meta["events"] if e["kind"] == "keyword"]
+    assert res["detections"] == [] and res["score"]["hits"] == 0 and res["score"]["false_alarms"] == 0
+    assert res["score"]["miss_rate_per_snr"] == {f"{s:g}": {"events": snrs.count(s), "misses": snrs.count(s),
+                                                            "miss_rate": 1.0} for s in sorted(set(snrs), reverse=True)}
+    # known truth around what it detects at a low threshold: an event of the first detection's keyword over its
+    # time (a hit), one no detection can reach (a miss) and an unknown word over the second detection (a false alarm)
+    assert main(["spot", str(run.path), str(wav), "--threshold", "0.01", "--json", str(out)]) == 0
+    dets = json.loads(out.read_text())["detections"]
+    assert len(dets) >= 2 and dets == sorted(dets, key=lambda d: d["time"])
+    d0, d1 = dets[0], dets[1]
+    truth = tmp_path / "truth.json"
+    truth.write_text(json.dumps({"events": [
+        {"start": d0["time"] - 0.9, "end": d0["time"] + 0.1, "label": d0["keyword"], "kind": "keyword", "snr_db": 20},
+        {"start": 1000.0, "end": 1001.0, "label": d0["keyword"], "kind": "keyword", "snr_db": 0},
+        {"start": d1["time"] - 0.5, "end": d1["time"] + 0.5, "label": "_unknown_", "kind": "unknown", "snr_db": 5}]}))
+    assert main(["spot", str(run.path), str(wav), "--threshold", "0.01", "--truth", str(truth), "--json",
+                 str(out)]) == 0
+    s = json.loads(out.read_text())["score"]
+    assert (s["keywords"], s["detections"], s["hits"], s["false_alarms"]) == (2, len(dets), 1, len(dets) - 1)
+    assert s["miss_rate_per_snr"] == {"20": {"events": 1, "misses": 0, "miss_rate": 0.0},
+                                      "0": {"events": 1, "misses": 1, "miss_rate": 1.0}}
     # no threshold: calibrated on keyword-free audio for the target rate, then kept in the run
     assert main(["spot", str(run.path), str(wav), "--hop-ms", "250", "--data-dir", str(data)]) == 0
     assert any(k.startswith("hop250") for k in run.metrics["spot_calibration"])
@@ -121,8 +145,16 @@ def test_train_cv_by_speaker(tmp_path, monkeypatch, capsys):
             "--cv", "3", "--threads", "1", "--quiet", "--spec-time-masks", "1", "--label-smoothing", "0.1"]
     assert main(args) == 0
     cv = json.loads((tmp_path / "cv" / "cv.json").read_text())
-    assert cv["k"] == 3 and len(cv["folds"]) == 3 and 0 <= cv["mean"] <= 1
-    assert "+-" in capsys.readouterr().out
+    accs = [f["accuracy"] for f in cv["folds"]]
+    assert cv["k"] == 3 and [f["fold"] for f in cv["folds"]] == [0, 1, 2]
+    assert cv["mean"] == pytest.approx(np.mean(accs)) and cv["std"] == pytest.approx(np.std(accs, ddof=1))
+    assert f"accuracy {cv['mean']:.2%} +- {cv['std']:.2%}" in capsys.readouterr().out
+    for f in cv["folds"]:  # each fold's accuracy: that fold's model on the clips of its held-out speakers
+        fold = Run(tmp_path / "cv" / "folds" / f"fold_{f['fold']}")
+        ds = fold.config["dataset"]
+        test = load_dataset("kws", "test", ds["data_dir"], **ds["options"])
+        assert ds["options"]["cv_fold"] == f["fold"] and f["n"] == len(test) > 0
+        assert f["accuracy"] == float(np.mean(predict_logits(load_model(fold), test.x).argmax(1) == test.y))
     fold0 = Run(tmp_path / "cv" / "folds" / "fold_0")
     assert fold0.config["dataset"]["options"]["cv_fold"] == 0
     stamp = fold0.checkpoint.stat().st_mtime_ns
