@@ -10,6 +10,7 @@ Modules, in the order the flow uses them:
 - ``options``   what the user chooses (backend, io type, reuse factor, strategy, clock, part), checked early;
 - ``precision`` QType -> ap_int / ap_fixed types, the Shift's AP_RND_CONV / AP_SAT cast types;
 - ``layers``    the QnnMultiThreshold / QnnShift extension layers and their C++ templates;
+- ``residual``  a Residual block's two paths and its sum (hls4ml's Add, or the QnnAdd extension layer);
 - ``convert``   IR body -> hls4ml layer list + per-layer precisions (+ the layer map used by the trace);
 - ``model``     hls4ml ModelGraph from that, with a sentinel default type that must never be used;
 - ``csim``      g++ compile, C simulation, integer comparison, layer-by-layer trace;

@@ -25,7 +25,13 @@ MaxPool            MaxPooling2D (no padding)
 SumPool            QnnSumPool (extension layer, ``pool.py``: the exact integer sum; the 1/N is in the next
                    thresholds); io_stream needs stride == kernel
 Flatten            Reshape to a vector (a no-op in io_parallel, a repack in io_stream)
+Residual           its branch's and skip's nodes as above, both reading the block's input (io_stream: hls4ml
+                   inserts a Clone), then hls4ml's Add (multipliers 1) or QnnAdd (``residual.py``)
 =================  ===================================================================================
+
+Every layer names its input (``inputs``), so a residual block's two paths and their sum form a DAG; its layers
+take their IR nodes' names, the sum the Residual's. ``LayerMap`` maps the layer computing each body node's output
+to the node (a Residual: its sum) and names the layers inside blocks in ``inner`` (``Add_0.branch[0]``).
 """
 from __future__ import annotations
 
@@ -35,6 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hls.hls4ml import precision as P
+from hls.hls4ml import residual as R
 from hls.hls4ml.layers import register, threshold_rows
 from hls.hls4ml.options import HlsOptions
 from qnn.errors import QnnError
@@ -51,13 +58,14 @@ class LayerMap:
 
     hls_names: list[str] = field(default_factory=list)
     ir_index: list[int] = field(default_factory=list)
+    inner: dict[str, str] = field(default_factory=dict)  # layers inside residual blocks -> "Add_0.branch[1]"
 
     def add(self, name: str, index: int) -> None:
         self.hls_names.append(name)
         self.ir_index.append(index)
 
     def to_dict(self) -> dict:
-        return {"hls_names": self.hls_names, "ir_index": self.ir_index}
+        return {"hls_names": self.hls_names, "ir_index": self.ir_index, "inner": self.inner}
 
 
 @dataclass
@@ -81,10 +89,19 @@ def hw_input_shape(graph: IntGraph) -> tuple[int, ...]:
     return (int(np.prod(graph.input_shape)),)
 
 
-def _names(body) -> list[str]:
-    """C-identifier-safe, unique layer names from the IR's node names."""
-    used, out = {INPUT_NAME, "input"}, []
-    for node in body:
+def _flat(nodes):
+    """Every node, a Residual followed by its branch's and skip's nodes (recursively)."""
+    for node in nodes:
+        yield node
+        if isinstance(node, N.Residual):
+            for _path, chain in R.sub_chains(node):
+                yield from _flat(chain)
+
+
+def _names(body) -> dict[int, str]:
+    """C-identifier-safe, unique layer names from the IR's node names (blocks' nodes included), by ``id(node)``."""
+    used, out = {INPUT_NAME, "input"}, {}
+    for node in _flat(body):
         base = re.sub(r"\W", "_", node.name) or node.kind.lower()
         if base[0].isdigit():
             base = "l_" + base
@@ -93,7 +110,7 @@ def _names(body) -> list[str]:
             k += 1
             name = f"{base}_{k}"
         used.add(name.lower())
-        out.append(name)
+        out[id(node)] = name
     return out
 
 
@@ -111,19 +128,53 @@ def convert(graph: IntGraph, options: HlsOptions) -> Conversion:
     in_type = graph.input_quant.out_type
     shape = hw_input_shape(graph)
 
-    layers: list[dict] = [{"class_name": "InputLayer", "name": INPUT_NAME, "input_shape": list(shape)}]
-    cfg: dict = {INPUT_NAME: {"Precision": {"result": P.ap_int(in_type)}}}
-    lmap = LayerMap()
-    cur_type = in_type
-    for idx, (node, name) in enumerate(zip(body, _names(body))):
-        layer, prec, shape, out_type = _layer(node, name, shape, cur_type, options)
-        layers.append(layer)
-        cfg[name] = {"Precision": prec}
-        lmap.add(name, idx)
-        cur_type = out_type
+    em = _Emitter(_names(body), options)
+    em.layers.append({"class_name": "InputLayer", "name": INPUT_NAME, "input_shape": list(shape)})
+    em.cfg[INPUT_NAME] = {"Precision": {"result": P.ap_int(in_type)}}
+    cur, cur_type = INPUT_NAME, in_type
+    for idx, node in enumerate(body):
+        cur, shape, cur_type = em.node(node, cur, shape, cur_type)
+        em.lmap.add(cur, idx)
     if len(shape) != 1:
         raise QnnError(f"the network's output has shape {list(shape)}; the hls4ml flow expects a vector (end with a Dense)")
-    return Conversion(layers, cfg, lmap, tuple(layers[0]["input_shape"]), int(shape[0]), in_type, cur_type)
+    return Conversion(em.layers, em.cfg, em.lmap, tuple(em.layers[0]["input_shape"]), int(shape[0]), in_type, cur_type)
+
+
+class _Emitter:
+    """Appends the layers of IR nodes, each reading a named tensor: (name of the output, its shape, its type)."""
+
+    def __init__(self, names: dict[int, str], options: HlsOptions):
+        self.names, self.options = names, options
+        self.layers: list[dict] = []
+        self.cfg: dict = {}
+        self.lmap = LayerMap()
+
+    def node(self, node, src: str, shape, in_type: QType):
+        name = self.names[id(node)]
+        if isinstance(node, N.Residual):
+            return self.residual(node, name, src, shape, in_type)
+        layer, prec, shape, out_type = _layer(node, name, shape, in_type, self.options)
+        layer["inputs"] = [src]
+        self.layers.append(layer)
+        self.cfg[name] = {"Precision": prec}
+        return name, shape, out_type
+
+    def chain(self, nodes, src: str, shape, in_type: QType, where: str):
+        for k, node in enumerate(nodes):
+            src, shape, in_type = self.node(node, src, shape, in_type)
+            self.lmap.inner[src] = f"{where}[{k}]"
+        return src, shape, in_type
+
+    def residual(self, node: N.Residual, name: str, src: str, shape, in_type: QType):
+        """Both sub-chains on ``src``, then their sum (``residual.py``); a refusal names the block."""
+        ends = [self.chain(chain, src, shape, in_type, f"{node.name}.{path}") for path, chain in R.sub_chains(node)]
+        try:
+            layer, prec = R.sum_layer(node, name, ends, self.options.backend_name)
+        except ValueError as e:
+            raise _unsupported(node, str(e)) from None
+        self.layers.append(layer)
+        self.cfg[name] = {"Precision": prec}
+        return name, ends[0][1], node.out_type
 
 
 def _layer(node, name, shape, in_type: QType, options: HlsOptions):

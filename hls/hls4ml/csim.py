@@ -5,7 +5,8 @@ the last accumulator (``golden.run_integer``). hls4ml's Python bridge passes dou
 up to 53 bits exactly; outputs are checked to be integral before they are compared.
 
 ``trace`` recompiles with hls4ml's per-layer tracing and compares every layer's output with the golden model's
-(``run_integer(trace=True)``), naming the first layer that differs with the vector, element index and both values.
+(``run_integer(trace=True)``), naming the first layer that differs with the vector, element index and both values;
+the layers inside a residual block are compared with the golden model's block nodes run on the block's input.
 """
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from hls.hls4ml.convert import Conversion
 from hls.hls4ml.model import quiet
 from qnn.errors import QnnError
 from qnn.golden import run_integer
+from qnn.golden.execute import apply_node
 from qnn.ir.graph import IntGraph
-from qnn.ir.nodes import Flatten
+from qnn.ir.nodes import Flatten, Residual
 
 CHUNK = 500  # vectors per predict call (progress granularity)
 
@@ -146,27 +148,47 @@ def trace(model, conv: Conversion, graph: IntGraph, q: np.ndarray) -> tuple[Mism
 
     hls4ml recompiles the project with tracing on. Layers hls4ml inserted itself (padding, stream repacking) have
     no IR node and are not compared; neither are flattens, which hls4ml does in place (no code runs)."""
-    names = set(conv.layer_map.hls_names)
+    names = set(conv.layer_map.hls_names) | set(conv.layer_map.inner)
     for layer in model.get_layers():
         if layer.name in names:
             layer.set_attr("trace", True)  # the writer emits per-layer trace code for these
     with quiet():
         _, traced = model.trace(_as_input(q))
     golden = run_integer(graph, q, trace=True)
+    by_path = {path: name for name, path in conv.layer_map.inner.items()}
     n = len(q)
     compared = []
     for name, idx in zip(conv.layer_map.hls_names, conv.layer_map.ir_index):
-        if name not in traced and isinstance(graph.body[idx], Flatten):
-            continue  # a relayout hls4ml does in place (no code, nothing to trace): same data, same order
-        if name not in traced:
-            raise QnnError(f"hls4ml did not trace layer {name}: it was removed or renamed by an hls4ml optimizer")
-        want = np.asarray(golden[idx]).reshape(n, -1)
-        got = _as_int(traced[name], n)
-        compared.append(name)
-        d = first_difference(got, want)
-        if d is not None:
-            v, (flat,) = d
-            shape = np.asarray(golden[idx]).shape[1:]
-            index = tuple(int(i) for i in np.unravel_index(flat, shape))
-            return Mismatch(name, graph.body[idx].name, v, index, int(got[v, flat]), int(want[v, flat])), compared
+        node = graph.body[idx]
+        checks = [(name, node, golden[idx])]
+        if isinstance(node, Residual):  # the block's own layers first, from the golden block input
+            block_in = golden[idx - 1] if idx > 0 else q
+            checks = [(by_path[p], n_, y) for p, n_, y in _block_trace(node, block_in) if p in by_path] + checks
+        for layer, ir_node, want in checks:
+            if layer not in traced and isinstance(ir_node, Flatten):
+                continue  # a relayout hls4ml does in place (no code, nothing to trace): same data, same order
+            if layer not in traced:
+                raise QnnError(f"hls4ml did not trace layer {layer}: it was removed or renamed by an hls4ml optimizer")
+            shape = np.asarray(want).shape[1:]
+            got, want = _as_int(traced[layer], n), np.asarray(want).reshape(n, -1)
+            compared.append(layer)
+            d = first_difference(got, want)
+            if d is not None:
+                v, (flat,) = d
+                index = tuple(int(i) for i in np.unravel_index(flat, shape))
+                return Mismatch(layer, ir_node.name, v, index, int(got[v, flat]), int(want[v, flat])), compared
     return None, compared
+
+
+def _block_trace(node: Residual, x: np.ndarray):
+    """(path as in ``LayerMap.inner``, IR node, golden output) of every node inside a residual block, in the order
+    the layers are built: the branch's, then the skip's (a nested block: its own nodes, then its sum)."""
+    out = []
+    for path, chain in (("branch", node.branch), ("skip", node.skip)):
+        y = x
+        for k, sub in enumerate(chain):
+            if isinstance(sub, Residual):
+                out += _block_trace(sub, y)
+            y = apply_node(sub, y)
+            out.append((f"{node.name}.{path}[{k}]", sub, y))
+    return out

@@ -11,7 +11,8 @@ The extension API (``hls4ml.model.layers.register_layer``, ``backend.register_te
 the writer copies into ``firmware/nnet_utils``. The kernels live in ``cpp/nnet_qnn_requant.h`` (real C++, one
 io_parallel and one io_stream overload each); this module only generates their ``config`` structs.
 
-``QnnSumPool`` (``pool.py``, the IR's global SumPool) is registered here too. ``register()`` is idempotent and must run before a model that uses the layers is built.
+``QnnSumPool`` (``pool.py``, the IR's global SumPool) and ``QnnAdd`` (``residual.py``, a residual block's sum with
+multipliers) are registered here too. ``register()`` is idempotent and must run before a model that uses the layers is built.
 """
 from __future__ import annotations
 
@@ -131,11 +132,12 @@ def register() -> None:
     from hls4ml.backends import get_backend
     from hls4ml.model.layers import register_layer
 
-    from hls.hls4ml import pool
+    from hls.hls4ml import pool, residual
 
     layers, templates = _classes()
-    pool_layers, pool_templates = pool.classes()
-    layers, templates = {**layers, **pool_layers}, templates + pool_templates
+    for mod in (pool, residual):
+        more_layers, more_templates = mod.classes()
+        layers, templates = {**layers, **more_layers}, templates + more_templates
     for name, cls in layers.items():
         register_layer(name, cls)
     for backend_name in _BACKENDS:
@@ -144,6 +146,7 @@ def register() -> None:
             backend.register_template(t)
         backend.register_source(HEADER)
         backend.register_source(pool.HEADER)
+        backend.register_source(residual.HEADER)
     _registered = True
 
 
