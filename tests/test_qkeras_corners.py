@@ -103,3 +103,46 @@ def test_unflatten_reshape_hardware(tmp_path):
     generate_rtl(graph, tmp_path / "rtl", target_cycles=64)
     res = simulate(tmp_path / "rtl", graph, q, simulator="verilator", work_dir=tmp_path / "sim", throughput_vectors=8)
     assert res.vectors == 1000 and res.exact == 1000
+
+
+def _dense_dense(path, w1_scale=0.125, bias_scale=2.0**-5, bias=True):
+    """QDense -> QDense with no activation quantizer between (MatMul -> Add(bias) -> MatMul), power-of-two scales."""
+    b = GraphBuilder([1, 12])
+    x = b.quant("inp", 2.0**-6, bits=8, signed=1)
+    h = b.node("MatMul", [x, b.weight((12, 10), w1_scale, bits=4)])
+    if bias:
+        h = b.node("Add", [h, b.quant(b.const(b.rng.normal(0, 0.5, 10)), bias_scale, bits=8)])
+    d = b.node("Add", [b.node("MatMul", [h, b.weight((10, 4), 0.25, bits=4)]),
+                       b.quant(b.const(b.rng.normal(0, 0.5, 4)), 2.0**-4, bits=8)])
+    return b.build(d, [1, 4], path)
+
+
+def test_dense_dense_without_quantizer_is_exact(tmp_path):
+    run = import_model(_dense_dense(tmp_path / "dd.onnx"), tmp_path / "run", dataset="none", check=256)
+    graph = run.graph()
+    d1, d2 = [n for n in graph.nodes if isinstance(n, N.Dense)]
+    assert graph.nodes.index(d2) == graph.nodes.index(d1) + 1  # the accumulator feeds the next layer directly
+    assert d2.in_type == d1.acc_type and run.metrics["import_check"]["ok"]
+
+
+def test_dense_dense_with_non_power_of_two_scale_is_refused(tmp_path):
+    with pytest.raises(QnnError, match=r"accumulator of MatMul_0 has scale .*not one power of two"):
+        graph_from_qonnx(_dense_dense(tmp_path / "a.onnx", w1_scale=0.1, bias=False))
+    with pytest.raises(QnnError, match=r"accumulator of MatMul_0 goes through .* in float, e.g. a bias off its"):
+        graph_from_qonnx(_dense_dense(tmp_path / "b.onnx", w1_scale=0.1))
+
+
+@pytest.mark.rtl
+def test_dense_dense_hardware(tmp_path):
+    from hls.hls4ml.flow import build_project
+    from hls.hls4ml.options import HlsOptions
+    from hls.rtlgen import generate_rtl
+    from sim.network import simulate
+
+    run = import_model(_dense_dense(tmp_path / "dd.onnx"), tmp_path / "run", dataset="none")
+    graph = run.graph()
+    q, _ = int_vectors(run, graph, 1000)
+    assert build_project(graph, HlsOptions(), tmp_path / "prj", q).csim.bit_exact
+    generate_rtl(graph, tmp_path / "rtl", target_cycles=8)
+    res = simulate(tmp_path / "rtl", graph, q, simulator="verilator", work_dir=tmp_path / "sim", throughput_vectors=8)
+    assert res.vectors == 1000 and res.exact == 1000

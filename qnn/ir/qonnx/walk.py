@@ -70,6 +70,9 @@ class Walk:
         if self.state != "int" and not self.started and self.input_type is not None:
             self.emit_quantize(input_quantizer(self.input_type, self.out, self.shape[-1], node))
             self.meta["input_type"] = self.input_type.to_meta()
+        why = self._accumulator_as_input() if self.state != "int" and self.started else None
+        if self.state != "int" and why:
+            what = f" ({why})" + what
         if self.state != "int" and self.last_float is not None:
             raise QnnError(f"node {display_name(node)} ({node.op_type}): its input from {self.last_float} is not "
                            f"quantized; float layers are not supported: put a Quant node after {self.last_float}{what}")
@@ -77,6 +80,32 @@ class Walk:
             raise QnnError(f"node {display_name(node)} ({node.op_type}): its input is not quantized; float layers are "
                            f"not supported: put a Quant node before it{what}")
 
+    def _accumulator_as_input(self) -> str | None:
+        """Two linear layers with no quantizer between them (a QKeras QDense feeding the next): the first one's
+        accumulator (its bias on the integer grid) at a power-of-two scale is an exact integer input for the next.
+        Re-enter the integer domain (drop the trailing Dequant) and return None, or say why it cannot."""
+        k = max((i for i, n in enumerate(self.out) if isinstance(n, N.Dequant)), default=-1)
+        if k < 1 or not isinstance(self.out[k - 1], (N.Dense, N.Conv2d, N.DepthwiseConv2d)):
+            return None
+        if any(not isinstance(n, N.Flatten) for n in self.out[k + 1 :]):
+            extra = next(n for n in self.out[k + 1 :] if not isinstance(n, N.Flatten))
+            return (f"the accumulator of {self.out[k - 1].name} goes through {extra.name} ({extra.kind}) in float, e.g. "
+                    "a bias off its integer grid or a BatchNorm; only an accumulator plus an on-grid bias can feed the "
+                    "next layer without a quantizer")
+        s = np.asarray(self.out[k].scale, np.float64)
+        if s.size != 1 or np.frexp(s.reshape(-1))[0][0] != 0.5:
+            return (f"the accumulator of {self.out[k - 1].name} has scale {_fmt_scale(s)}, not one power of two; "
+                    "quantize it (or use power-of-two scales, QKeras' alpha=1)")
+        acc = self.out[k - 1]
+        del self.out[k]
+        self.state, self.scale, self.cur_type = "int", np.float32(s.reshape(())), acc.acc_type
+        return None
+
     def channel_axis(self) -> int:
         """The ONNX axis of channels for the current tensor (vectors: last)."""
         return -1 if len(self.shape) == 1 else 1
+
+
+def _fmt_scale(s) -> str:
+    s = np.asarray(s).ravel()
+    return f"{float(s[0]):.6g}" if s.size == 1 else f"per channel [{float(s.min()):.3g} .. {float(s.max()):.3g}]"
