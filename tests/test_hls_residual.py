@@ -4,6 +4,7 @@ The models are ``tiny_residual`` (one basic block on an 8x8 image) with both way
 ``QuantEltwiseAdd`` ("eltwise") and one shared QuantIdentity then ``+`` ("shared"), trained a few steps and
 imported with ``qnn.from_brevitas``. Their Residual nodes have both multipliers 1 (hls4ml's Add); the blocks with
 other multipliers (``QnnAdd``) are built by hand from an imported graph, the golden model being the reference.
+A narrow ResNet-8 (three blocks, two strided with a 1x1 strided conv on the skip) runs in io_stream.
 
 Fast: the layer list (inputs, names, layer map, the sum's layer) and the refusals. Marker ``hls``: the C
 simulations, io_parallel and io_stream (where hls4ml inserts the Clone of the block's input stream itself).
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 from brevitas_builders import train_steps
-from residual_builders import tiny_residual
+from residual_builders import resnet8, tiny_residual
 
 import qnn
 from hls.hls4ml.convert import convert
@@ -160,3 +161,19 @@ def test_trace_names_a_layer_inside_the_block(runs, tmp_path):
     mism, compared = trace(model, conv, golden, q)
     assert mism is not None and mism.layer == mt.name and mism.ir_node == mt.name, mism
     assert compared[-1 - len(block.branch):] == [n.name for n in (*block.branch, mt)]
+
+
+@pytest.mark.hls
+def test_resnet8_io_stream_bit_exact(tmp_path):
+    torch.manual_seed(0)
+    m = resnet8(channels=(4, 8, 8))
+    train_steps(m, SHAPE)
+    run = qnn.from_brevitas(m, torch.zeros(SHAPE), tmp_path / "run").run
+    graph = run.graph()
+    blocks = [n for n in graph.body if isinstance(n, N.Residual)]
+    assert len(blocks) == 3 and any(isinstance(n, N.Conv2d) for b in blocks for n in b.skip)
+    q, _source = int_vectors(run, graph, N_VECTORS)
+    res = build_project(graph, HlsOptions(io_type="io_stream"), tmp_path / "prj", q, trace=True)
+    assert res.csim.vectors == N_VECTORS
+    assert res.csim.bit_exact, res.csim.first_mismatch.describe()
+    assert res.trace_mismatch is None, res.trace_mismatch.describe()
