@@ -138,6 +138,9 @@ def hardware_layers(graph: IntGraph) -> tuple[list[Layer], QType, tuple[int, ...
             shape = (int(np.prod(shape)),)
         elif _is_requant(n):
             layers.append(RequantLayer(n.name, n, shape[-1]))
+        elif isinstance(n, N.Residual):
+            raise UnsupportedOp(f"{n.name}: a residual block has no RTL generation yet (the golden model and the hls4ml "
+                                "flow build it: qnn eval, qnn hls)")
         else:
             raise UnsupportedOp(f"{n.name}: no RTL core for {n.kind}")
         i += 2 if rq is not None else 1
