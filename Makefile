@@ -11,7 +11,7 @@ SYSDEPS := iverilog:iverilog yosys:yosys nextpnr-ice40:nextpnr-ice40 icepack:fpg
 DEMO_RUN ?= runs/demo
 PYTEST_WORKERS ?= 2
 
-.PHONY: all setup sysdeps demo test test-all bench lint clean
+.PHONY: all setup sysdeps demo test test-hw test-all bench lint clean
 
 all: test
 
@@ -42,7 +42,24 @@ demo: setup
 test: setup
 	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS)
 
-# the heavy tests too (markers slow, rtl, hls), with Ray for the distributed sweep test
+# The hardware gate, run by CI after `make test` (.ci/run): the heavy tests (markers slow, rtl, hls, synth) that a
+# change must pass to land: the whole flow (train -> synth), the core grids and the networks on Verilator and Icarus
+# (TFC, CNN, DS-CNN, SPRAM), the property suite's hardware sample (hls4ml C sim and RTL of generated MLP/CNN/DS-CNN
+# networks), hls4ml C simulation of the DS-CNN, the synthesized netlist against golden, the simulated board,
+# Yosys + nextpnr (a tiny network, the iCEBreaker bitstream) and the flow from an installed wheel (tests/test_wheel.py).
+# Left out, as too long for every change (`make test-all` runs them): the property suite's 600-network and
+# 1000-Brevitas-model runs, the Ray sweep (needs the `distributed` extra) and hls4ml C simulation of the whole
+# 10,000-image MNIST test set (9 networks, about 20 minutes of test time; it runs only where ../shared/data or QNN_DATA
+# holds MNIST, which would also make the gate's length depend on the machine). Measured: README, "Tests".
+HW_MARKERS := slow or rtl or hls or synth
+HW_LEFT_OUT := tests/property/test_properties.py::test_more_networks_properties \
+               tests/property/test_brevitas_props.py::test_brevitas_models_more \
+               tests/test_sweep.py::test_ray_executor_on_a_local_instance_gives_the_same_table \
+               tests/test_hls_csim.py::test_full_mnist_bit_exact
+test-hw: setup
+	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) -m "$(HW_MARKERS)" $(addprefix --deselect ,$(HW_LEFT_OUT)) --durations=10
+
+# every test (markers slow, rtl, hls, synth included), with Ray for the distributed sweep test
 test-all: setup
 	$(PY) -m pip install -q -e '.[dev,distributed]'
 	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) -m ""
