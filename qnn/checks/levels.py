@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qnn.checks.logits import check_logits
-from qnn.checks.reference import QUANT_OPS, Stepper, activation_quantizers
+from qnn.checks.reference import Stepper, activation_quantizers
 from qnn.errors import CheckFailed
 from qnn.golden.execute import apply_node, to_channels_last
 from qnn.ir import nodes as N
@@ -49,10 +49,6 @@ class Quantizer:
     bipolar: bool
     rounding: str
 
-    def pre_levels(self, pre: np.ndarray) -> np.ndarray:
-        """The pre-activation in level units (before clipping and rounding), float64."""
-        return np.asarray(pre, np.float64) / self.scale + self.zero_point
-
     def levels(self, out: np.ndarray) -> np.ndarray:
         """The quantizer's float output -> its integer levels with the zero point removed (the IR's integers)."""
         return np.round(np.asarray(out, np.float64) / self.scale).astype(np.int64)
@@ -72,6 +68,20 @@ class Quantizer:
             toward_zero = np.where(lo >= 0, lo, hi)
             return np.where(lo >= 0, hi, lo) if mode == "DOWN" else toward_zero
         return lo + 0.5
+
+    def judge(self, idx, g, r, pre32, pre64, rel: float = ULP_FLOOR):
+        """For the flat positions ``idx`` where golden levels ``g`` and reference levels ``r`` differ:
+        (boundary case?, golden, reference, float32 pre-activation, exact one), the pre-activations in level units.
+        A boundary case: neighbour levels whose exact value lies within the reference's own float32 error
+        (|float32 - float64|, at least ``rel`` of the value) of the rounding boundary between them."""
+        shape = np.shape(g)
+        zp = np.broadcast_to(self.zero_point, shape).ravel()[idx]
+        scale = np.broadcast_to(self.scale, shape).ravel()[idx]
+        gi, ri = np.ravel(g)[idx], np.ravel(r)[idx]
+        v32 = np.asarray(pre32, np.float64).ravel()[idx] / scale + zp
+        v64 = np.asarray(pre64, np.float64).ravel()[idx] / scale + zp
+        near = np.abs(v64 - self.boundary(gi, ri, zp)) <= np.abs(v32 - v64) + rel * np.maximum(1.0, np.abs(v64))
+        return (np.abs(ri - gi) == (2 if self.bipolar else 1)) & near, gi, ri, v32, v64
 
 
 @dataclass
@@ -227,15 +237,7 @@ def compare_levels(graph, model, x: np.ndarray, tolerance: float = 0.0, what: st
 
 def _judge(lay: LayerLevels, q: Quantizer, v: int, idx: np.ndarray, g, r, pre32, pre64) -> None:
     shape = g.shape
-    scale = np.broadcast_to(q.scale, shape).ravel()[idx]
-    zp = np.broadcast_to(q.zero_point, shape).ravel()[idx]
-    gi, ri = g.ravel()[idx], r.ravel()[idx]
-    v32 = np.asarray(pre32, np.float64).ravel()[idx] / scale + zp
-    v64 = np.asarray(pre64, np.float64).ravel()[idx] / scale + zp
-    neighbours = (ri != gi) & (np.abs(ri - gi) == (2 if q.bipolar else 1))
-    b = q.boundary(gi, ri, zp)
-    near = np.abs(v64 - b) <= np.abs(v32 - v64) + ULP_FLOOR * np.maximum(1.0, np.abs(v64))
-    is_boundary = neighbours & near
+    is_boundary, gi, ri, v32, v64 = q.judge(idx, g, r, pre32, pre64)
     for k in range(idx.size):
         where = np.unravel_index(int(idx[k]), shape)
         case = {"vector": v, "index": [int(i) for i in where[1:]],
@@ -275,4 +277,4 @@ def raise_if_failed(report: LevelReport, what: str = "qonnx execution") -> dict:
     return res
 
 
-__all__ = ["QUANT_OPS", "LevelReport", "compare_levels", "golden_levels", "quantizers", "raise_if_failed"]
+__all__ = ["LevelReport", "compare_levels", "golden_levels", "quantizers", "raise_if_failed"]

@@ -126,13 +126,7 @@ def _pre(stepper, q, x, levels: dict, quants) -> np.ndarray:
 
 def _judge_first(res: dict, q, v: int, idx, g, m_lv, pre32, pre64) -> None:
     shape = g.shape
-    sc = np.broadcast_to(q.scale, shape).ravel()[idx]
-    zp = np.broadcast_to(q.zero_point, shape).ravel()[idx]
-    gi, mi = g.ravel()[idx], m_lv.ravel()[idx]
-    v32, v64 = pre32.ravel()[idx] / sc + zp, pre64.ravel()[idx] / sc + zp
-    b = q.boundary(gi, mi, zp)
-    near = np.abs(v64 - b) <= np.abs(v32 - v64) + np.maximum(MODULE_REL, ULP_FLOOR) * np.maximum(1.0, np.abs(v64))
-    ok = (np.abs(gi - mi) == (2 if q.bipolar else 1)) & near
+    ok, gi, mi, _, v64 = q.judge(idx, g, m_lv, pre32, pre64, max(MODULE_REL, ULP_FLOOR))
     if not ok.all():
         k = int(np.flatnonzero(~ok)[0])
         where = np.unravel_index(int(idx[k]), shape)
